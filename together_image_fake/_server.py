@@ -1,0 +1,634 @@
+"""The loopback HTTP server adapter: the fake's backend served over real HTTP/1.1 sockets.
+
+This is the only module of the fake that opens sockets. ``FakeTogetherServer`` runs a stdlib
+``ThreadingHTTPServer`` in a daemon thread (one daemon thread per connection, HTTP/1.1 keep-alive),
+parses each request into a ``FakeRequest``, asks the backend's ``handle()`` for a ``FakeResponse``
+and writes it out, carrying out connection-level faults itself: latency, a dropped connection
+("reset") and a stall past the client's timeout ("timeout"). Problems the backend never sees (a
+malformed request line, a bad ``Content-Length``, a body over the size limit) are answered by the
+server in the real error shape. Slow clients, truncated bodies and abrupt disconnects end only their
+own connection; ``stop()`` closes every connection and joins every thread it started. The parsing
+helpers here are shared with the WSGI adapter so both build the same ``FakeRequest``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import logging
+import re
+import select
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, cast
+from urllib.parse import urlsplit
+
+from together_image_fake._wire import FakeRequest, FakeResponse
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_TIMEOUT_HOLD_S",
+    "FakeBackend",
+    "FakeTogetherServer",
+]
+
+logger = logging.getLogger("together_image_fake.server")
+
+# [INF] Together publishes no request-size limit; its 413 text "Request entity too large" is [3P]
+# (reference §4.2). 32 MiB comfortably holds a data-URL image of a few megapixels.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+# [INF] Longer than the 60 s default timeouts of the SDKs and our client ([SDK] reference §6), so a
+# client with default settings times out before the server lets go; a client that gives up earlier
+# closes its socket, which ends the hold at once.
+DEFAULT_TIMEOUT_HOLD_S = 90.0
+DEFAULT_IDLE_TIMEOUT_S = 30.0
+# How long a rejected body (413) is read and thrown away so the client sees the answer instead of a
+# reset caused by closing a socket with unread data.
+_DRAIN_LIMIT_S = 2.0
+_DRAIN_CHUNK = 65536
+_POLL_S = 0.05
+_HOST_HEADER = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+_ERROR_TYPE = "invalid_request_error"
+
+
+class FakeBackend(Protocol):
+    """What an adapter needs from the backend: one request in, one response out."""
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        """Answer one request."""
+        ...
+
+
+class RequestRejected(Exception):
+    """A request the adapter answers itself, before the backend sees it.
+
+    Attributes:
+        status: The HTTP status to answer with.
+        message: The error message for the body.
+        close: Whether the connection must be closed after answering.
+    """
+
+    def __init__(self, status: int, message: str, *, close: bool = True) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.close = close
+
+
+def error_response(status: int, message: str) -> FakeResponse:
+    """Build an adapter-level error answer in the real error shape.
+
+    Args:
+        status: HTTP status code.
+        message: The human-readable message.
+
+    Returns:
+        A ``FakeResponse`` whose body is ``{"id", "error": {"message", "type", "param", "code"}}``.
+    """
+    import json
+    import secrets
+
+    body = json.dumps(
+        {
+            "id": secrets.token_hex(8),
+            "error": {"message": message, "type": _ERROR_TYPE, "param": None, "code": None},
+        },
+        indent=2,
+    ).encode()
+    return FakeResponse(
+        status=status, headers=(("Content-Type", "application/json; charset=utf-8"),), body=body
+    )
+
+
+def split_target(target: str) -> tuple[str, str, str | None]:
+    """Split an HTTP request target into path, query and the origin it names, if absolute.
+
+    Args:
+        target: The request target from the request line (origin form ``/v1/x?a=1`` or absolute form
+            ``http://host:port/v1/x``).
+
+    Returns:
+        ``(path, query, origin)``; ``origin`` is ``scheme://netloc`` for an absolute-form target and
+        ``None`` otherwise. An empty path becomes ``/``.
+    """
+    if target.startswith(("http://", "https://")):
+        parts = urlsplit(target)
+        return parts.path or "/", parts.query, f"{parts.scheme}://{parts.netloc}"
+    path, _, query = target.partition("?")
+    return path or "/", query, None
+
+
+def origin_for(host_header: str | None, *, scheme: str, fallback: str) -> str:
+    """Return the origin the client addressed, from its ``Host`` header when that is well formed.
+
+    Args:
+        host_header: The ``Host`` header value, if any.
+        scheme: ``http`` or ``https``.
+        fallback: The origin to use when the header is absent or not a plain ``host[:port]``.
+
+    Returns:
+        ``scheme://host[:port]``.
+    """
+    if host_header is not None and _HOST_HEADER.match(host_header.strip()):
+        return f"{scheme}://{host_header.strip()}"
+    return fallback
+
+
+def parse_content_length(values: list[str], *, limit: int) -> int | None:
+    """Validate the ``Content-Length`` header values of one request.
+
+    Args:
+        values: Every ``Content-Length`` value the request carried (repeated headers included).
+        limit: The largest body accepted, in bytes.
+
+    Returns:
+        The declared length, or ``None`` when there is no ``Content-Length``.
+
+    Raises:
+        RequestRejected: 400 for a value that is not one non-negative integer (or for repeated,
+            different values), 413 for a length above ``limit``.
+    """
+    if not values:
+        return None
+    distinct = {value.strip() for value in values}
+    if len(distinct) != 1 or not next(iter(distinct)).isdigit():
+        shown = ", ".join(repr(value) for value in values)
+        raise RequestRejected(
+            400, f"Invalid Content-Length header: expected one non-negative integer, got {shown}."
+        )
+    length = int(next(iter(distinct)))
+    if length > limit:
+        raise RequestRejected(
+            413, f"Request entity too large: {length} bytes, the limit is {limit} bytes."
+        )
+    return length
+
+
+def lower_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case header names, joining repeated headers with ``", "`` as HTTP allows."""
+    headers: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
+class FakeTogetherServer:
+    """The fake Together API on a real loopback socket, for clients in any language.
+
+    Example::
+
+        with FakeTogetherServer() as server:          # 127.0.0.1, a free port
+            server.base_url                            # "http://127.0.0.1:PORT/v1"
+            server.fake.calls                          # what clients sent
+
+    Args:
+        fake: The backend to serve; a fresh ``FakeTogether()`` when ``None``.
+        host: Interface to bind (``127.0.0.1``; ``::1`` for IPv6).
+        port: Port to bind; ``0`` picks a free one.
+        max_body_bytes: Largest request body accepted; larger ones get 413 in the real error shape.
+        timeout_hold_s: How long a ``timeout`` fault holds the connection at most before closing it.
+        idle_timeout_s: How long a connection may stay silent (between or inside requests)
+            before the server closes it.
+
+    Attributes:
+        fake: The backend being served.
+        host: The bound host.
+        port: The bound port (the real one when ``port=0``), set once the socket is bound.
+    """
+
+    def __init__(
+        self,
+        fake: FakeBackend | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+    ) -> None:
+        if fake is None:
+            from together_image_fake._backend import FakeTogether
+
+            fake = FakeTogether()
+        if max_body_bytes < 0:
+            raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes!r}")
+        if timeout_hold_s < 0 or idle_timeout_s <= 0:
+            raise ValueError(
+                "timeout_hold_s must be >= 0 and idle_timeout_s > 0, got "
+                f"timeout_hold_s={timeout_hold_s!r}, idle_timeout_s={idle_timeout_s!r}"
+            )
+        self.fake = fake
+        self.host = host
+        self.port = port
+        self.max_body_bytes = max_body_bytes
+        self.timeout_hold_s = timeout_hold_s
+        self.idle_timeout_s = idle_timeout_s
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    @property
+    def origin(self) -> str:
+        """``http://HOST:PORT``, the server's own origin (IPv6 hosts in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT/v1``, base URL for clients (``together`` >= 3 takes ``origin``)."""
+        return f"{self.origin}/v1"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is accepting connections."""
+        return self._ready.is_set()
+
+    def start(self) -> Self:
+        """Bind the socket, start serving in a daemon thread, and return once it accepts requests.
+
+        Returns:
+            The server itself, so ``server = FakeTogetherServer().start()`` reads naturally.
+
+        Raises:
+            RuntimeError: If the server is already running.
+            OSError: If the address cannot be bound (e.g. the port is taken).
+        """
+        if self._httpd is not None:
+            raise RuntimeError(f"the fake server is already running at {self.base_url}")
+        httpd = _HTTPServer(self)
+        self._httpd = httpd
+        self.port = int(httpd.server_address[1])
+        self._ready.clear()
+        self._thread = threading.Thread(
+            target=self._serve, args=(httpd,), name=f"together-fake-server:{self.port}", daemon=True
+        )
+        self._thread.start()
+        self._ready.wait()
+        logger.info("serving fake Together API at %s", self.base_url)
+        return self
+
+    def _serve(self, httpd: _HTTPServer) -> None:
+        self._ready.set()
+        httpd.serve_forever(poll_interval=_POLL_S)
+
+    def stop(self) -> None:
+        """Stop accepting, close every open connection and join every thread the server started.
+
+        Safe to call more than once, and on a server that never started.
+        """
+        httpd, thread = self._httpd, self._thread
+        if httpd is None or thread is None:
+            return
+        httpd.stopping.set()
+        httpd.shutdown()
+        thread.join()
+        httpd.server_close()
+        httpd.close_connections_and_join()
+        self._httpd = None
+        self._thread = None
+        self._ready.clear()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"FakeTogetherServer(base_url={self.base_url!r}, {state})"
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    """A ``ThreadingHTTPServer`` tracking its connections and threads so ``stop()`` can end them."""
+
+    daemon_threads = True
+    # The stdlib default of 5 drops connections under a burst of concurrent clients.
+    request_queue_size = 128
+
+    def __init__(self, owner: FakeTogetherServer) -> None:
+        self.owner = owner
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._workers: set[threading.Thread] = set()
+        self._aborted: set[socket.socket] = set()
+        if ":" in owner.host:
+            self.address_family = socket.AF_INET6
+        super().__init__((owner.host, owner.port), _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, a DNS lookup that can stall offline.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.owner.host
+        self.server_port = int(self.server_address[1])
+
+    def process_request(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
+        conn = cast(socket.socket, request)
+        worker = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"together-fake-conn:{self.owner.port}",
+            daemon=True,
+        )
+        with self._lock:
+            if self.stopping.is_set():
+                conn.close()
+                return
+            self._connections.add(conn)
+            self._workers.add(worker)
+        worker.start()
+
+    def abort_on_close(self, conn: socket.socket) -> None:
+        """Mark a connection to be dropped with a TCP reset instead of an orderly close."""
+        with self._lock:
+            self._aborted.add(conn)
+
+    def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
+        conn = cast(socket.socket, request)
+        with self._lock:
+            aborted = conn in self._aborted
+            self._aborted.discard(conn)
+            self._connections.discard(conn)
+            self._workers.discard(threading.current_thread())
+        if aborted:
+            # SO_LINGER with a zero timeout makes close() send RST: the client sees a reset, no EOF.
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            return
+        super().shutdown_request(request)
+
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
+        # The handler deals with connection errors: anything that lands here is a bug, so trace it.
+        logger.exception("unexpected error on connection from %s", client_address)
+
+    def close_connections_and_join(self) -> None:
+        """Wake every connection thread by shutting its socket down, then join them all."""
+        with self._lock:
+            connections = list(self._connections)
+            workers = list(self._workers)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for worker in workers:
+            worker.join()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """One connection: parse each request, ask the backend, answer or carry out the fault."""
+
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+    # Our own error bodies replace the stdlib's HTML page.
+    error_content_type = "application/json; charset=utf-8"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.owner.idle_timeout_s)
+
+    def handle(self) -> None:
+        self.close_connection = True
+        try:
+            self.handle_one_request()
+            while not self.close_connection and not self.server.stopping.is_set():
+                self.handle_one_request()
+        except OSError as exc:
+            # Resets, broken pipes and timeouts end this connection only.
+            logger.debug("connection from %s ended: %r", self.client_address[0], exc)
+            self.close_connection = True
+
+    def handle_one_request(self) -> None:
+        self.command = ""
+        self.path = ""
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        started = self._started = time.monotonic()
+        if len(self.raw_requestline) > 65536:
+            self.requestline = ""
+            self.request_version = ""
+            self.send_error(414, "Request-URI too long: the limit is 65536 bytes.")
+            return
+        if not self.parse_request():
+            return
+        self._serve(started)
+
+    def handle_expect_100(self) -> bool:
+        # Refuse an oversized body before the client sends it.
+        try:
+            parse_content_length(
+                self.headers.get_all("Content-Length") or [],
+                limit=self.server.owner.max_body_bytes,
+            )
+        except RequestRejected as rejected:
+            self._write(error_response(rejected.status, rejected.message), close=True)
+            return False
+        return super().handle_expect_100()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer a protocol error from the stdlib parser in the real error shape."""
+        text = message or self.responses.get(code, ("Error", ""))[0]
+        if explain:
+            text = f"{text}: {explain}"
+        self._write(error_response(code, text), close=True)
+        self._log(self._started, split_target(self.path)[0] if self.path else "-", code)
+
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("%s %s", self.client_address[0], format % args)
+
+    def _serve(self, started: float) -> None:
+        owner = self.server.owner
+        path, query, absolute_origin = split_target(self.path)
+        try:
+            body = self._read_body(owner.max_body_bytes)
+        except RequestRejected as rejected:
+            self._write(error_response(rejected.status, rejected.message), close=True)
+            self._log(started, path, rejected.status)
+            if rejected.status == 413:
+                self._drain()
+            return
+        if body is None:
+            self.close_connection = True
+            self._log(started, path, None, note="client closed before the body was complete")
+            return
+        request = FakeRequest(
+            method=self.command.upper(),
+            path=path,
+            query=query,
+            headers=lower_headers(self.headers.items()),
+            body=body,
+            origin=absolute_origin
+            or origin_for(self.headers.get("Host"), scheme="http", fallback=owner.origin),
+        )
+        try:
+            response = owner.fake.handle(request)
+        except Exception:
+            logger.exception("the fake's backend failed on %s %s", request.method, path)
+            response = error_response(500, "Internal server error")
+        if response.delay_s > 0 and self.server.stopping.wait(response.delay_s):
+            self.close_connection = True
+            return
+        if response.action == "reset":
+            self.server.abort_on_close(self.connection)
+            self.close_connection = True
+            self._log(started, path, None, note="connection reset (fault)")
+            return
+        if response.action == "timeout":
+            held = self._hold(owner.timeout_hold_s)
+            self.close_connection = True
+            self._log(started, path, None, note=f"held {held:.1f}s without answering (fault)")
+            return
+        self._write(response, head_only=self.command.upper() == "HEAD")
+        self._log(started, path, response.status, size=len(response.body))
+
+    def _read_body(self, limit: int) -> bytes | None:
+        """Read the request body; ``None`` when the client went away before sending all of it."""
+        transfer_encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        if transfer_encoding:
+            if transfer_encoding != "chunked":
+                raise RequestRejected(
+                    501,
+                    f"Unsupported Transfer-Encoding: expected 'chunked', "
+                    f"got {transfer_encoding!r}.",
+                )
+            return self._read_chunked(limit)
+        length = parse_content_length(self.headers.get_all("Content-Length") or [], limit=limit)
+        if not length:
+            return b""
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1026)
+            if not line:
+                return None
+            size_text = line.split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise RequestRejected(
+                    400, f"Invalid chunk size line: expected hexadecimal digits, got {line[:40]!r}."
+                ) from None
+            if size == 0:
+                break
+            total += size
+            if total > limit:
+                raise RequestRejected(
+                    413, f"Request entity too large: over {limit} bytes (chunked body)."
+                )
+            chunk = self.rfile.read(size + 2)
+            if len(chunk) != size + 2:
+                return None
+            chunks.append(chunk[:size])
+        # Trailer fields, if any, end with an empty line.
+        while True:
+            line = self.rfile.readline(65537)
+            if not line:
+                return None
+            if line in (b"\r\n", b"\n"):
+                return b"".join(chunks)
+
+    def _write(
+        self, response: FakeResponse, *, head_only: bool = False, close: bool = False
+    ) -> None:
+        """Write ``response`` with its own headers, a correct ``Content-Length`` and a ``Date``."""
+        if close:
+            self.close_connection = True
+        self.send_response_only(response.status)
+        framing = {"content-length", "transfer-encoding", "connection"}
+        has_date = False
+        for name, value in response.headers:
+            lowered = name.lower()
+            if lowered in framing:
+                continue
+            has_date = has_date or lowered == "date"
+            self.send_header(name, value)
+        if not has_date:
+            self.send_header("Date", self.date_time_string())
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(response.body)
+        self.wfile.flush()
+
+    def _hold(self, bound: float) -> float:
+        """Hold the connection without answering until the client leaves, the server stops or
+        ``bound`` seconds pass; return the seconds held."""
+        started = time.monotonic()
+        while not self.server.stopping.is_set():
+            elapsed = time.monotonic() - started
+            if elapsed >= bound:
+                break
+            readable, _, _ = select.select([self.connection], [], [], min(_POLL_S, bound - elapsed))
+            if readable:
+                try:
+                    peeked = self.connection.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    break
+                if not peeked:
+                    break
+                # The client sent more bytes (e.g. a pipelined request): hold on without spinning.
+                self.server.stopping.wait(_POLL_S)
+        return time.monotonic() - started
+
+    def _drain(self) -> None:
+        """Discard what the client is still sending after a 413, for a bounded time."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_DRAIN_LIMIT_S)
+            deadline = time.monotonic() + _DRAIN_LIMIT_S
+            while time.monotonic() < deadline and self.rfile.read1(_DRAIN_CHUNK):
+                pass
+        except OSError:
+            pass
+
+    def _log(
+        self,
+        started: float,
+        path: str,
+        status: int | None,
+        *,
+        size: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        # The path without its query, and never a header: nothing here can carry the API key.
+        elapsed_ms = (time.monotonic() - started) * 1000
+        outcome = str(status) if status is not None else "-"
+        extra = f" {size}" if size is not None else ""
+        suffix = f" ({note})" if note else ""
+        logger.info(
+            '%s "%s %s %s" %s%s %.1fms%s',
+            self.client_address[0],
+            self.command or "-",
+            path,
+            self.request_version,
+            outcome,
+            extra,
+            elapsed_ms,
+            suffix,
+        )
