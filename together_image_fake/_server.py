@@ -159,12 +159,13 @@ def parse_content_length(values: list[str], *, limit: int) -> int | None:
     if not values:
         return None
     distinct = {value.strip() for value in values}
-    if len(distinct) != 1 or not next(iter(distinct)).isdigit():
+    declared = next(iter(distinct))
+    if len(distinct) != 1 or not (declared.isascii() and declared.isdigit()):
         shown = ", ".join(repr(value) for value in values)
         raise RequestRejected(
             400, f"Invalid Content-Length header: expected one non-negative integer, got {shown}."
         )
-    length = int(next(iter(distinct)))
+    length = int(declared)
     if length > limit:
         raise RequestRejected(
             413, f"Request entity too large: {length} bytes, the limit is {limit} bytes."
@@ -397,6 +398,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     """One connection: parse each request, ask the backend, answer or carry out the fault."""
 
     protocol_version = "HTTP/1.1"
+    # Answer unparseable request lines with a full HTTP/1.1 response, never a bare HTTP/0.9 body.
+    default_request_version = "HTTP/1.1"
     server: _HTTPServer
     # Our own error bodies replace the stdlib's HTML page.
     error_content_type = "application/json; charset=utf-8"
@@ -485,8 +488,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except Exception:
             logger.exception("the fake's backend failed on %s %s", request.method, path)
             response = error_response(500, "Internal server error")
-        if response.delay_s > 0 and self.server.stopping.wait(response.delay_s):
+        if response.delay_s > 0 and not self._wait(response.delay_s):
             self.close_connection = True
+            self._log(started, path, None, note="client left during the latency fault")
             return
         if response.action == "reset":
             self.server.abort_on_close(self.connection)
@@ -494,7 +498,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._log(started, path, None, note="connection reset (fault)")
             return
         if response.action == "timeout":
-            held = self._hold(owner.timeout_hold_s)
+            self._wait(owner.timeout_hold_s)
+            held = time.monotonic() - started
             self.close_connection = True
             self._log(started, path, None, note=f"held {held:.1f}s without answering (fault)")
             return
@@ -576,25 +581,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(response.body)
         self.wfile.flush()
 
-    def _hold(self, bound: float) -> float:
-        """Hold the connection without answering until the client leaves, the server stops or
-        ``bound`` seconds pass; return the seconds held."""
-        started = time.monotonic()
-        while not self.server.stopping.is_set():
-            elapsed = time.monotonic() - started
-            if elapsed >= bound:
-                break
-            readable, _, _ = select.select([self.connection], [], [], min(_POLL_S, bound - elapsed))
+    def _wait(self, seconds: float) -> bool:
+        """Wait without answering; ``False`` as soon as the client leaves or the server stops."""
+        deadline = time.monotonic() + seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            if self.server.stopping.is_set():
+                return False
+            readable, _, _ = select.select([self.connection], [], [], min(_POLL_S, remaining))
             if readable:
                 try:
                     peeked = self.connection.recv(1, socket.MSG_PEEK)
                 except OSError:
-                    break
+                    return False
                 if not peeked:
-                    break
-                # The client sent more bytes (e.g. a pipelined request): hold on without spinning.
-                self.server.stopping.wait(_POLL_S)
-        return time.monotonic() - started
+                    return False
+                # The client sent more bytes (e.g. a pipelined request): wait on without spinning.
+                self.server.stopping.wait(min(_POLL_S, remaining))
 
     def _drain(self) -> None:
         """Discard what the client is still sending after a 413, for a bounded time."""
