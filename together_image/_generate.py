@@ -1,0 +1,177 @@
+"""``generate_image()``: the AI SDK's ``generateImage()`` for Together, in synchronous Python.
+
+It validates every argument before any request, splits ``n`` into calls of at most
+``max_images_per_call`` images (1 for Together), runs the calls concurrently on a bounded thread
+pool with retries per call, and returns images, warnings and response metadata in call order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+from ._config import DEFAULT_MAX_RETRIES, merge_headers, validate_timeout
+from ._errors import InvalidArgumentError, NoImageGeneratedError
+from ._inputs import (
+    normalize_prompt,
+    parse_size,
+    validate_aspect_ratio,
+    validate_count,
+    validate_seed,
+)
+from ._provider import parse_provider_options
+from ._retry import RetryPolicy, run_with_retries
+from ._types import (
+    NOT_GIVEN,
+    GeneratedImage,
+    GenerateImageResult,
+    ImageInput,
+    ImageModel,
+    ImageModelResult,
+    ImagePrompt,
+    NotGiven,
+)
+
+# Together documents n as 1-4 [DOC]; four parallel calls cover that without tripping per-model
+# rate limits with larger n [INF].
+MAX_CONCURRENT_CALLS = 4
+
+
+def split_image_counts(n: int, max_images_per_call: int) -> list[int]:
+    """Split ``n`` images into per-call counts, as the AI SDK does.
+
+    Args:
+        n: Total images (>= 1).
+        max_images_per_call: Images one call may return (>= 1).
+
+    Returns:
+        ``ceil(n / max_images_per_call)`` counts: all full, except a smaller last one.
+    """
+    calls = -(-n // max_images_per_call)
+    remainder = n % max_images_per_call
+    return [max_images_per_call] * (calls - 1) + [remainder or max_images_per_call]
+
+
+def generate_image(
+    *,
+    model: ImageModel,
+    prompt: str | ImagePrompt | Mapping[str, Any],
+    n: int = 1,
+    size: str | None = None,
+    aspect_ratio: str | None = None,
+    seed: int | None = None,
+    provider_options: Mapping[str, Mapping[str, Any]] | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    headers: Mapping[str, str | None] | None = None,
+    timeout: float | NotGiven | None = NOT_GIVEN,
+    max_images_per_call: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> GenerateImageResult:
+    """Generate (or edit) images with a Together image model.
+
+    Args:
+        model: E.g. ``togetherai.image("black-forest-labs/FLUX.1-schnell")``.
+        prompt: A string, or an ``ImagePrompt`` / mapping with ``text``, ``images`` (for editing
+            with FLUX Kontext; only the first is sent) and ``mask`` (unsupported by Together).
+        n: Number of images (>= 1); split into ``ceil(n / max_images_per_call)`` calls.
+        size: ``"WxH"`` such as ``"1024x768"``, sent as ``width`` and ``height``.
+        aspect_ratio: ``"W:H"``; ignored by Together models (a warning says so). To send
+            Together's own ``aspect_ratio`` field, use provider options.
+        seed: Sent as ``seed`` when given.
+        provider_options: ``{"togetherai": {...}}``; merged last into every body, so they can set
+            any wire field (``steps``, ``guidance_scale``, ``negative_prompt``,
+            ``disable_safety_checker``, ``output_format``, ``aspect_ratio``...). ``None`` values
+            are sent as JSON ``null``.
+        max_retries: Retries per call (>= 0).
+        headers: Headers for every call, above the provider's (``None`` removes one).
+        timeout: Seconds per request; the provider's timeout (60 s by default) when not given;
+            ``None`` for no limit.
+        max_images_per_call: Overrides the model's limit (1 for Together).
+        sleep: Waits between attempts; inject a recorder in tests.
+
+    Returns:
+        The images (``result.image`` is the first), warnings and one ``ResponseMetadata`` per call,
+        all in call order.
+
+    Raises:
+        InvalidArgumentError: A bad argument (including undecodable images), before any request.
+        UnsupportedFunctionalityError: A mask was given.
+        LoadAPIKeyError: No API key.
+        APICallError: A call failed and was not retried (``max_retries=0``, or a first failure
+            that is not retryable).
+        RetryError: A call failed after retrying.
+        NoImageGeneratedError: The calls succeeded but returned no image.
+    """
+    if not callable(getattr(model, "do_generate", None)):
+        raise InvalidArgumentError(
+            "model must be an image model such as "
+            f"togetherai.image('black-forest-labs/FLUX.1-schnell'), got {type(model).__name__}.",
+            argument="model",
+        )
+    counts = split_image_counts(
+        validate_count(n, argument="n", minimum=1),
+        validate_count(
+            model.max_images_per_call if max_images_per_call is None else max_images_per_call,
+            argument="max_images_per_call",
+            minimum=1,
+        ),
+    )
+    policy = RetryPolicy(max_retries=validate_count(max_retries, argument="max_retries", minimum=0))
+    parse_size(size)
+    validate_aspect_ratio(aspect_ratio)
+    validate_seed(seed)
+    parse_provider_options(provider_options)
+    merge_headers(headers)
+    if not isinstance(timeout, NotGiven):
+        validate_timeout(timeout)
+    normalized = normalize_prompt(prompt)
+
+    # Together rejects every mask, so it is handed on unconverted for do_generate to refuse.
+    mask = cast("ImageInput | None", normalized.mask)
+
+    def one_call(count: int) -> ImageModelResult:
+        return run_with_retries(
+            lambda: model.do_generate(
+                prompt=normalized.text,
+                n=count,
+                size=size,
+                aspect_ratio=aspect_ratio,
+                seed=seed,
+                images=normalized.images,
+                mask=mask,
+                provider_options=provider_options,
+                headers=headers,
+                timeout=timeout,
+            ),
+            policy=policy,
+            sleep=sleep,
+        )
+
+    results = _run_in_call_order(one_call, counts)
+    images = tuple(GeneratedImage(base64=image) for result in results for image in result.images)
+    responses = tuple(result.response for result in results)
+    if not images:
+        raise NoImageGeneratedError(responses=responses)
+    return GenerateImageResult(
+        images=images,
+        warnings=tuple(warning for result in results for warning in result.warnings),
+        responses=responses,
+    )
+
+
+def _run_in_call_order(
+    one_call: Callable[[int], ImageModelResult], counts: list[int]
+) -> list[ImageModelResult]:
+    if len(counts) == 1:
+        return [one_call(counts[0])]
+    workers = min(MAX_CONCURRENT_CALLS, len(counts))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="together-image") as pool:
+        futures = [pool.submit(one_call, count) for count in counts]
+        try:
+            # Collecting in submission order raises the error of the first failing call.
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()

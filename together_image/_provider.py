@@ -1,0 +1,667 @@
+"""The Together provider: ``create_togetherai()``, ``togetherai``, image models and the raw client.
+
+``TogetherAIImageModel.do_generate()`` makes exactly one ``POST {base}/images/generations`` with the
+AI SDK's body rules [3P vercel/ai togetherai-image-model.ts]: ``model``, ``prompt``, ``seed`` if
+given, ``n`` only above 1, ``width``/``height`` from ``size``, ``image_url`` from the first input
+image, ``response_format: "base64"``, then the ``togetherai`` provider options merged last.
+``TogetherImageClient`` exposes the same endpoint raw (``.images.generate(**wire_fields)``). Both
+share ``_Connection``, which resolves the key and base URL on every request, merges headers, sends,
+and turns error statuses and malformed bodies into the typed errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    merge_headers,
+    resolve_api_key,
+    resolve_base_url,
+    user_agent,
+    validate_base_url,
+    validate_timeout,
+)
+from ._errors import (
+    APICallError,
+    APIErrorData,
+    InvalidArgumentError,
+    InvalidDataContentError,
+    InvalidResponseDataError,
+    LoadAPIKeyError,
+    UnsupportedFunctionalityError,
+    error_class_for_status,
+    redact_secret,
+)
+from ._inputs import (
+    normalize_images,
+    parse_size,
+    validate_aspect_ratio,
+    validate_count,
+    validate_seed,
+)
+from ._media import decode_base64
+from ._retry import RetryPolicy, is_retryable_response, run_with_retries
+from ._transport import HTTPResponse, HTTPSession, Transport
+from ._types import (
+    NOT_GIVEN,
+    ImageInput,
+    ImageModelResult,
+    ImageResponse,
+    NotGiven,
+    ResponseMetadata,
+    WireFormatError,
+)
+from ._types import Warning as ImageWarning
+
+PROVIDER_OPTIONS_KEY = "togetherai"
+GENERATIONS_PATH = "/images/generations"
+
+MASK_MESSAGE = (
+    "Together AI does not support mask-based image editing. Use FLUX Kontext models (e.g., "
+    "black-forest-labs/FLUX.1-kontext-pro) with a reference image and descriptive prompt instead."
+)
+MULTIPLE_IMAGES_MESSAGE = (
+    "Together AI only supports a single input image. Additional images are ignored."
+)
+ASPECT_RATIO_MESSAGE = (
+    "This model does not support the `aspect_ratio` option; use `size`, or send Together's own "
+    "field with provider_options={'togetherai': {'aspect_ratio': ...}}."
+)
+
+_EXCERPT_LENGTH = 200
+_NUMBER = (int, float)
+# Types of the documented option keys [DOC OPENAPI; 3P AI SDK options schema]; None is always
+# allowed (sent as JSON null to clear a field). Other keys pass through unchecked.
+_OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
+    "steps": (int,),
+    "guidance": _NUMBER,
+    "guidance_scale": _NUMBER,
+    "negative_prompt": (str,),
+    "disable_safety_checker": (bool,),
+}
+
+
+def parse_provider_options(provider_options: object) -> dict[str, Any]:
+    """Extract and check the ``togetherai`` entry of ``provider_options``.
+
+    Args:
+        provider_options: ``None`` or a mapping of provider name to options; entries of other
+            providers are ignored.
+
+    Returns:
+        The ``togetherai`` options as a new dict (empty when absent or ``None``).
+
+    Raises:
+        InvalidArgumentError: Not mappings, non-string keys, a documented key with the wrong type
+            (e.g. ``steps="4"``), or a value JSON cannot represent (NaN, a set, an object...).
+    """
+    if provider_options is None:
+        return {}
+    if not isinstance(provider_options, Mapping):
+        raise InvalidArgumentError(
+            "provider_options must be a mapping like {'togetherai': {'steps': 4}}, got "
+            f"{type(provider_options).__name__}.",
+            argument="provider_options",
+        )
+    options = provider_options.get(PROVIDER_OPTIONS_KEY)
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise InvalidArgumentError(
+            f"invalid togetherai provider options: expected a mapping, got "
+            f"{type(options).__name__}.",
+            argument="provider_options",
+        )
+    for key, value in options.items():
+        if not isinstance(key, str):
+            raise InvalidArgumentError(
+                f"invalid togetherai provider options: keys must be strings, got {key!r}.",
+                argument="provider_options",
+            )
+        expected = _OPTION_TYPES.get(key)
+        if expected is not None and not _has_option_type(value, expected):
+            names = " or ".join(kind.__name__ for kind in expected)
+            raise InvalidArgumentError(
+                f"invalid togetherai provider options: {key!r} must be {names} or None, got "
+                f"{value!r}.",
+                argument="provider_options",
+            )
+    try:
+        encode_body(options)
+    except (TypeError, ValueError) as error:
+        raise InvalidArgumentError(
+            f"invalid togetherai provider options: values must be JSON-serializable: {error}.",
+            argument="provider_options",
+        ) from error
+    return dict(options)
+
+
+def _has_option_type(value: object, expected: tuple[type, ...]) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool):  # bool is an int subclass, but True is no step count
+        return bool in expected
+    return isinstance(value, expected)
+
+
+def build_request_body(
+    *,
+    model_id: str,
+    prompt: str | None,
+    n: int = 1,
+    size: tuple[int, int] | None = None,
+    seed: int | None = None,
+    image_url: str | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the JSON body of one generation call, in the AI SDK's key order.
+
+    Args:
+        model_id: The model.
+        prompt: The prompt text; omitted when ``None``.
+        n: Images for this call; sent only when above 1.
+        size: ``(width, height)``; omitted when ``None``.
+        seed: Omitted when ``None``.
+        image_url: The normalized first input image; omitted when ``None``.
+        options: The ``togetherai`` provider options, merged last so they override anything (a
+            ``None`` value is kept and sent as JSON ``null``).
+
+    Returns:
+        The body as an ordered dict.
+    """
+    body: dict[str, Any] = {"model": model_id}
+    if prompt is not None:
+        body["prompt"] = prompt
+    if seed is not None:
+        body["seed"] = seed
+    if n > 1:
+        body["n"] = n
+    if size is not None:
+        body["width"], body["height"] = size
+    if image_url is not None:
+        body["image_url"] = image_url
+    body["response_format"] = "base64"
+    body.update(options or {})
+    return body
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """Serialize a body as compact UTF-8 JSON (as ``JSON.stringify`` does).
+
+    Raises:
+        TypeError: A value is not JSON-serializable.
+        ValueError: A float is NaN or infinite.
+    """
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _excerpt(text: str) -> str:
+    compact = " ".join(text.split())
+    if len(compact) <= _EXCERPT_LENGTH:
+        return compact
+    return compact[:_EXCERPT_LENGTH] + f"... ({len(text)} characters)"
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _error_from_response(
+    response: HTTPResponse, *, url: str, request_body: Mapping[str, Any], secret: str | None
+) -> APICallError:
+    text = redact_secret(response.text, secret)
+    try:
+        payload: object = json.loads(text)
+    except ValueError:
+        payload = None
+    data: APIErrorData | None = None
+    body_id: str | None = None
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            data = APIErrorData(
+                message=error["message"],
+                type=_optional_text(error.get("type")),
+                code=_optional_text(error.get("code")),
+                param=_optional_text(error.get("param")),
+            )
+        elif isinstance(error, str):
+            data = APIErrorData(message=error)
+        if isinstance(payload.get("id"), str):
+            body_id = payload["id"]
+    if data is not None:
+        message = data.message
+    elif text.strip():
+        message = f"{response.reason or 'HTTP error'}: {_excerpt(text)}"
+    else:
+        message = response.reason or "HTTP error with an empty body"
+    headers = response.headers
+    return error_class_for_status(response.status_code)(
+        message,
+        url=url,
+        request_body=request_body,
+        status_code=response.status_code,
+        response_headers=headers,
+        response_body=text,
+        data=data,
+        request_id=body_id or headers.get("x-request-id") or headers.get("cf-ray"),
+        is_retryable=is_retryable_response(response.status_code, headers),
+    )
+
+
+def _invalid_response(
+    problem: str,
+    response: HTTPResponse,
+    *,
+    url: str,
+    request_body: Mapping[str, Any],
+    secret: str | None,
+) -> InvalidResponseDataError:
+    text = redact_secret(response.text, secret)
+    headers = response.headers
+    return InvalidResponseDataError(
+        f"Invalid response body from Together (HTTP {response.status_code}): {problem}. "
+        f"Body: {_excerpt(text)!r}",
+        url=url,
+        request_body=request_body,
+        status_code=response.status_code,
+        response_headers=headers,
+        response_body=text,
+        request_id=headers.get("x-request-id") or headers.get("cf-ray"),
+        is_retryable=False,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Exchange:
+    """One completed successful call: where it went, what came back, and the parsed body."""
+
+    url: str
+    secret: str | None
+    response: HTTPResponse
+    parsed: ImageResponse
+
+
+class _Connection:
+    """Settings shared by a provider's models or a raw client, and the one way to send a call."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        headers: Mapping[str, str | None] | None,
+        session: HTTPSession | None,
+        timeout: float | None,
+    ) -> None:
+        if api_key is not None and not isinstance(api_key, str):
+            raise LoadAPIKeyError(
+                f"Together AI API key must be a string, got {type(api_key).__name__}."
+            )
+        self._api_key = api_key
+        self._base_url = None if base_url is None else validate_base_url(base_url)
+        self._headers = dict(headers or {})
+        merge_headers(self._headers)  # type check now rather than at the first request
+        self.timeout = validate_timeout(timeout)
+        self._transport = Transport(session)
+
+    def describe(self) -> str:
+        """Return ``repr``-ready settings, never the key itself."""
+        key = "given" if self._api_key is not None else "from environment"
+        return f"base_url={self._base_url!r}, api_key=<{key}>, timeout={self.timeout!r}"
+
+    def _request_headers(
+        self, call_headers: Mapping[str, str | None] | None
+    ) -> tuple[dict[str, str], str | None]:
+        custom = merge_headers(self._headers, call_headers)
+        authorization = next(
+            (value for name, value in custom.items() if name.lower() == "authorization"), None
+        )
+        if authorization is not None:
+            # The caller authenticates on their own; no key is needed, but theirs stays secret.
+            secret = authorization.partition(" ")[2] or authorization
+            key_header: dict[str, str] = {}
+        else:
+            secret = resolve_api_key(self._api_key, os.environ)
+            key_header = {"Authorization": f"Bearer {secret}"}
+        defaults = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": user_agent(),
+            **key_header,
+        }
+        return merge_headers(defaults, self._headers, call_headers), secret
+
+    def post_generation(
+        self,
+        body: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str | None] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> _Exchange:
+        """Send one ``POST /images/generations`` and parse a successful answer.
+
+        Raises:
+            LoadAPIKeyError: No key (and no ``Authorization`` header).
+            InvalidArgumentError: A bad base URL in ``TOGETHER_BASE_URL``, headers or timeout.
+            APICallError: The status-specific subclass for an error status; a connection or
+                timeout error; ``InvalidResponseDataError`` for a 2xx body of the wrong shape.
+        """
+        seconds = self.timeout if isinstance(timeout, NotGiven) else validate_timeout(timeout)
+        url = resolve_base_url(self._base_url, os.environ) + GENERATIONS_PATH
+        request_headers, secret = self._request_headers(headers)
+        try:
+            encoded = encode_body(body)
+        except (TypeError, ValueError) as error:
+            raise InvalidArgumentError(
+                f"request fields must be JSON-serializable: {error}.", argument="body"
+            ) from error
+        response = self._transport.post_json(
+            url,
+            body=encoded,
+            headers=request_headers,
+            timeout=seconds,
+            request_body=body,
+            secret=secret,
+        )
+        if not 200 <= response.status_code < 300:
+            raise _error_from_response(response, url=url, request_body=body, secret=secret)
+        try:
+            parsed = ImageResponse.from_wire(json.loads(response.text))
+        except ValueError as error:  # json.JSONDecodeError and WireFormatError
+            problem = str(error) if isinstance(error, WireFormatError) else "the body is not JSON"
+            raise _invalid_response(
+                problem, response, url=url, request_body=body, secret=secret
+            ) from error
+        return _Exchange(url=url, secret=secret, response=response, parsed=parsed)
+
+
+class TogetherAIImageModel:
+    """A Together image model: one ``do_generate()`` is one HTTP call.
+
+    Attributes:
+        model_id: The model id sent as ``model`` (e.g. ``"black-forest-labs/FLUX.1-schnell"``).
+        provider: ``"togetherai.image"``.
+        max_images_per_call: 1, as in the AI SDK: ``generate_image(n=4)`` makes 4 calls.
+    """
+
+    provider = "togetherai.image"
+    max_images_per_call = 1
+
+    def __init__(self, model_id: str, connection: _Connection) -> None:
+        """Create a model; use ``provider.image(model_id)`` instead of calling this directly."""
+        self.model_id = model_id
+        self._connection = connection
+
+    def __repr__(self) -> str:
+        return f"TogetherAIImageModel(model_id={self.model_id!r})"
+
+    def do_generate(
+        self,
+        *,
+        prompt: str | None,
+        n: int = 1,
+        size: str | None = None,
+        aspect_ratio: str | None = None,
+        seed: int | None = None,
+        images: Sequence[ImageInput] = (),
+        mask: ImageInput | None = None,
+        provider_options: Mapping[str, Mapping[str, Any]] | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> ImageModelResult:
+        """Make one generation call (no retries; ``generate_image`` adds them).
+
+        Args:
+            prompt: The prompt text (``None`` sends no ``prompt``).
+            n: Images to ask for in this call (sent only when above 1).
+            size: ``"WxH"``, sent as ``width`` and ``height``.
+            aspect_ratio: ``"W:H"``; Together ignores it at this level, so it yields a warning.
+            seed: Sent when not ``None``.
+            images: Input images; the first is sent as ``image_url``, more yield a warning.
+            mask: Must be ``None``: Together has no mask editing.
+            provider_options: ``{"togetherai": {...}}``, merged last into the body.
+            headers: Call headers, above the provider's (``None`` values remove a header).
+            timeout: Seconds, ``None`` for none; the provider's timeout when not given.
+
+        Returns:
+            The images' base64 texts, the warnings and the response metadata.
+
+        Raises:
+            UnsupportedFunctionalityError: A mask was given.
+            InvalidArgumentError: An invalid argument (before any request).
+            LoadAPIKeyError: No API key.
+            APICallError: The call failed (see ``_Connection.post_generation``), or a 2xx item
+                had no valid ``b64_json`` (``InvalidResponseDataError``).
+        """
+        if mask is not None:
+            raise UnsupportedFunctionalityError(MASK_MESSAGE, functionality="mask")
+        if prompt is not None and not isinstance(prompt, str):
+            raise InvalidArgumentError(
+                f"prompt must be a string or None, got {type(prompt).__name__}.", argument="prompt"
+            )
+        warnings: list[ImageWarning] = []
+        if validate_aspect_ratio(aspect_ratio) is not None:
+            warnings.append(
+                ImageWarning(
+                    type="unsupported", feature="aspect_ratio", message=ASPECT_RATIO_MESSAGE
+                )
+            )
+        image_urls = normalize_images(images)
+        if len(image_urls) > 1:
+            warnings.append(ImageWarning(type="other", message=MULTIPLE_IMAGES_MESSAGE))
+        body = build_request_body(
+            model_id=self.model_id,
+            prompt=prompt,
+            n=validate_count(n, argument="n", minimum=1),
+            size=parse_size(size),
+            seed=validate_seed(seed),
+            image_url=image_urls[0] if image_urls else None,
+            options=parse_provider_options(provider_options),
+        )
+        timestamp = datetime.now(timezone.utc)
+        exchange = self._connection.post_generation(body, headers=headers, timeout=timeout)
+        return ImageModelResult(
+            images=_base64_images(exchange, body),
+            warnings=tuple(warnings),
+            response=ResponseMetadata(
+                timestamp=timestamp, model_id=self.model_id, headers=exchange.response.headers
+            ),
+        )
+
+
+def _base64_images(exchange: _Exchange, body: Mapping[str, Any]) -> tuple[str, ...]:
+    images = []
+    for position, item in enumerate(exchange.parsed.data):
+        if item.b64_json is None:
+            hint = " (response_format is not 'base64'?)" if item.url is not None else ""
+            raise _invalid_response(
+                f"data[{position}] has no b64_json{hint}",
+                exchange.response,
+                url=exchange.url,
+                request_body=body,
+                secret=exchange.secret,
+            )
+        try:
+            decode_base64(item.b64_json)
+        except InvalidDataContentError as error:
+            raise _invalid_response(
+                f"data[{position}].b64_json is not base64: {error}",
+                exchange.response,
+                url=exchange.url,
+                request_body=body,
+                secret=exchange.secret,
+            ) from error
+        images.append(item.b64_json)
+    return tuple(images)
+
+
+class TogetherAIProvider:
+    """Creates Together image models that share one key, base URL, headers, session and timeout."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        session: HTTPSession | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Create a provider; see ``create_togetherai`` for the arguments."""
+        self._connection = _Connection(
+            api_key=api_key, base_url=base_url, headers=headers, session=session, timeout=timeout
+        )
+
+    def image(self, model_id: str) -> TogetherAIImageModel:
+        """Return the image model ``model_id`` (any string; Together decides if it exists).
+
+        Raises:
+            InvalidArgumentError: ``model_id`` is not a non-empty string.
+        """
+        if not isinstance(model_id, str) or not model_id.strip():
+            raise InvalidArgumentError(
+                f"model_id must be a non-empty string such as "
+                f"'black-forest-labs/FLUX.1-schnell', got {model_id!r}.",
+                argument="model_id",
+            )
+        return TogetherAIImageModel(model_id, self._connection)
+
+    def __repr__(self) -> str:
+        return f"TogetherAIProvider({self._connection.describe()})"
+
+
+def create_togetherai(
+    api_key: str | None = None,
+    base_url: str | None = None,
+    headers: Mapping[str, str | None] | None = None,
+    session: HTTPSession | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> TogetherAIProvider:
+    """Create a Together provider.
+
+    Args:
+        api_key: The API key; when ``None``, ``TOGETHER_API_KEY`` (or the deprecated
+            ``TOGETHER_AI_API_KEY``) is read at each request. Not needed when ``headers`` carry
+            an ``Authorization`` header.
+        base_url: E.g. ``"http://127.0.0.1:8787/v1"``; when ``None``, ``TOGETHER_BASE_URL`` at each
+            request, else ``https://api.together.xyz/v1``.
+        headers: Extra headers for every request, above the defaults (``Accept``,
+            ``Content-Type``, ``User-Agent: together-image/<version>``, ``Authorization``).
+        session: A ``requests.Session`` to send through (one is created when ``None``).
+        timeout: Seconds per request (connect and each read); ``None`` for no limit.
+
+    Returns:
+        The provider; call ``.image(model_id)`` for a model.
+
+    Raises:
+        InvalidArgumentError: A malformed base URL, headers or timeout.
+        LoadAPIKeyError: ``api_key`` is not a string.
+    """
+    return TogetherAIProvider(
+        api_key=api_key, base_url=base_url, headers=headers, session=session, timeout=timeout
+    )
+
+
+togetherai = create_togetherai()
+"""The default provider; it reads ``TOGETHER_API_KEY`` and ``TOGETHER_BASE_URL`` per request."""
+
+
+class Images:
+    """The ``images`` resource of ``TogetherImageClient``."""
+
+    def __init__(
+        self, connection: _Connection, policy: RetryPolicy, sleep: Callable[[float], None]
+    ) -> None:
+        self._connection = connection
+        self._policy = policy
+        self._sleep = sleep
+
+    def generate(
+        self,
+        *,
+        model: str,
+        extra_headers: Mapping[str, str | None] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        **wire_fields: Any,
+    ) -> ImageResponse:
+        """Call ``POST /images/generations`` with exactly the given fields (retried per policy).
+
+        Args:
+            model: The model id.
+            extra_headers: Headers for this call, above the client's.
+            timeout: Seconds for this call; the client's timeout when not given.
+            **wire_fields: Body fields sent verbatim, ``None`` as JSON ``null`` (``prompt``,
+                ``steps``, ``response_format="url"``, ``image_url``...).
+
+        Returns:
+            The typed response (``b64_json`` or ``url`` items, ``timings``, unknown keys in
+            ``extra``).
+
+        Raises:
+            APICallError: As ``generate_image``; ``RetryError`` after retries.
+            InvalidArgumentError: A field that JSON cannot represent.
+            LoadAPIKeyError: No API key.
+        """
+        body = {"model": model, **wire_fields}
+        exchange = run_with_retries(
+            lambda: self._connection.post_generation(body, headers=extra_headers, timeout=timeout),
+            policy=self._policy,
+            sleep=self._sleep,
+        )
+        return exchange.parsed
+
+
+class TogetherImageClient:
+    """A low-level client for Together's image endpoint, returning typed wire responses.
+
+    Example:
+        >>> client = TogetherImageClient(base_url="http://127.0.0.1:8787/v1")  # doctest: +SKIP
+        >>> client.images.generate(model="black-forest-labs/FLUX.1-schnell", prompt="a quetzal",
+        ...                        response_format="url").data[0].url  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        session: HTTPSession | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Create a client.
+
+        Args:
+            api_key: As for ``create_togetherai``.
+            base_url: As for ``create_togetherai``.
+            headers: As for ``create_togetherai``.
+            session: As for ``create_togetherai``.
+            timeout: As for ``create_togetherai``.
+            max_retries: Retries per call after the first attempt.
+            sleep: The function that waits between attempts (inject one in tests).
+
+        Raises:
+            InvalidArgumentError: A malformed argument.
+            LoadAPIKeyError: ``api_key`` is not a string.
+        """
+        self._connection = _Connection(
+            api_key=api_key, base_url=base_url, headers=headers, session=session, timeout=timeout
+        )
+        policy = RetryPolicy(
+            max_retries=validate_count(max_retries, argument="max_retries", minimum=0)
+        )
+        self.images = Images(self._connection, policy, sleep)
+
+    def __repr__(self) -> str:
+        return f"TogetherImageClient({self._connection.describe()})"
