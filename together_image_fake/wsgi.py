@@ -1,0 +1,333 @@
+"""The WSGI adapter: the fake's backend behind any WSGI server, e.g. several worker processes.
+
+``make_wsgi_app(fake)`` wraps one backend; ``app`` is the ready-made entry point for WSGI servers
+(``gunicorn together_image_fake.wsgi:app``) and builds its ``FakeTogether`` from ``TOGETHER_FAKE_*``
+environment variables on its first request. State (call log, faults, rate limits, images served in
+URL mode) lives in the memory of each process: under a server with several worker processes each
+worker has its own fake, so control-API calls and ``/shrt/`` URLs only see the worker that handled
+them. Run one worker (threads are fine) when a test needs one shared state. WSGI has no way to drop
+a connection, so a ``reset`` fault sends the headers and then aborts the body (the WSGI server logs
+the abort and closes the connection) and a ``timeout`` fault waits ``timeout_hold_s`` before doing
+the same; give the WSGI server a worker timeout longer than that.
+"""
+
+from __future__ import annotations
+
+import http
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import quote
+
+from together_image_fake._server import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT_HOLD_S,
+    FakeBackend,
+    RequestRejected,
+    error_response,
+    lower_headers,
+    origin_for,
+    parse_content_length,
+    split_target,
+)
+from together_image_fake._wire import FakeRequest, FakeResponse
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from together_image_fake._backend import FakeTogether
+
+__all__ = [
+    "FakeSettings",
+    "InjectedConnectionFault",
+    "app",
+    "build_fake",
+    "make_wsgi_app",
+    "settings_from_environ",
+]
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+# Framing and hop-by-hop headers are the WSGI server's business (PEP 3333 forbids applications to
+# set hop-by-hop ones); the adapter sets Content-Length itself.
+_FRAMING = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+    }
+)
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+class InjectedConnectionFault(Exception):
+    """Raised inside a response body to abort it: the WSGI form of a ``reset``/``timeout`` fault."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FakeSettings:
+    """How to build the fake a WSGI deployment serves.
+
+    Attributes:
+        api_keys: Keys the fake accepts; empty means any non-empty bearer key.
+        seed: Seed for deterministic ids and images; ``None`` for fresh ones.
+        strict: ``False`` relaxes every inferred ([INF]) rule; ``None`` keeps the fake's default.
+        max_body_bytes: Largest request body accepted (413 above).
+        timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
+    """
+
+    api_keys: tuple[str, ...] = ()
+    seed: int | None = None
+    strict: bool | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S
+
+
+def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
+    """Read ``FakeSettings`` from ``TOGETHER_FAKE_*`` variables.
+
+    ``TOGETHER_FAKE_API_KEYS`` (comma-separated), ``TOGETHER_FAKE_SEED`` (integer),
+    ``TOGETHER_FAKE_STRICT`` (``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``),
+    ``TOGETHER_FAKE_MAX_BODY_BYTES`` (integer >= 0), ``TOGETHER_FAKE_TIMEOUT_HOLD_S``
+    (seconds >= 0).
+
+    Args:
+        environ: The environment to read (``os.environ`` in a deployment).
+
+    Returns:
+        The settings; unset variables keep their defaults.
+
+    Raises:
+        ValueError: A variable is set to a value of the wrong form; the message names it.
+    """
+    keys = tuple(
+        key.strip() for key in environ.get("TOGETHER_FAKE_API_KEYS", "").split(",") if key.strip()
+    )
+    strict_text = environ.get("TOGETHER_FAKE_STRICT", "").strip().lower()
+    if strict_text and strict_text not in _TRUE | _FALSE:
+        raise ValueError(
+            "TOGETHER_FAKE_STRICT must be one of 1/0, true/false, yes/no, on/off, "
+            f"got {environ['TOGETHER_FAKE_STRICT']!r}"
+        )
+    seed_text = _text(environ, "TOGETHER_FAKE_SEED")
+    max_body_text = _text(environ, "TOGETHER_FAKE_MAX_BODY_BYTES")
+    hold_text = _text(environ, "TOGETHER_FAKE_TIMEOUT_HOLD_S")
+    max_body = (
+        DEFAULT_MAX_BODY_BYTES
+        if max_body_text is None
+        else _parse("TOGETHER_FAKE_MAX_BODY_BYTES", max_body_text, int)
+    )
+    hold = (
+        DEFAULT_TIMEOUT_HOLD_S
+        if hold_text is None
+        else _parse("TOGETHER_FAKE_TIMEOUT_HOLD_S", hold_text, float)
+    )
+    if max_body < 0 or hold < 0:
+        raise ValueError(
+            "TOGETHER_FAKE_MAX_BODY_BYTES and TOGETHER_FAKE_TIMEOUT_HOLD_S must be >= 0, "
+            f"got {max_body_text!r} and {hold_text!r}"
+        )
+    return FakeSettings(
+        api_keys=keys,
+        seed=None if seed_text is None else _parse("TOGETHER_FAKE_SEED", seed_text, int),
+        strict=(strict_text in _TRUE) if strict_text else None,
+        max_body_bytes=max_body,
+        timeout_hold_s=hold,
+    )
+
+
+def _text(environ: Mapping[str, str], name: str) -> str | None:
+    text = environ.get(name, "").strip()
+    return text or None
+
+
+_Number = TypeVar("_Number", int, float)
+
+
+def _parse(name: str, text: str, kind: Callable[[str], _Number]) -> _Number:
+    try:
+        return kind(text)
+    except ValueError:
+        expected = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {expected}, got {text!r}") from None
+
+
+def build_fake(settings: FakeSettings) -> FakeTogether:
+    """Build the ``FakeTogether`` that ``settings`` describe.
+
+    Args:
+        settings: Keys, seed and strictness.
+
+    Returns:
+        A new fake (not intercepting anything in-process: adapters call its ``handle()``).
+    """
+    from together_image_fake._backend import FakeTogether
+
+    options: dict[str, object] = {}
+    if settings.api_keys:
+        options["api_keys"] = list(settings.api_keys)
+    if settings.seed is not None:
+        options["seed"] = settings.seed
+    if settings.strict is not None:
+        options["strict"] = settings.strict
+    return FakeTogether(**options)
+
+
+def make_wsgi_app(
+    fake: FakeBackend,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S,
+) -> WSGIApplication:
+    """Wrap a backend as a WSGI application.
+
+    Args:
+        fake: The backend whose ``handle()`` answers every request.
+        max_body_bytes: Largest request body accepted; larger ones get 413 in the real error shape.
+        timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
+
+    Returns:
+        A WSGI callable; mount it at the root (its routes are ``/v1/...``, ``/shrt/...``,
+        ``/_fake/...``).
+    """
+
+    def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            request = _request_from_environ(environ, max_body_bytes)
+        except RequestRejected as rejected:
+            return _respond(error_response(rejected.status, rejected.message), start_response)
+        try:
+            response = fake.handle(request)
+        except Exception:
+            # Same degradation as the HTTP server: the real 500 body, and let the server log it.
+            environ["wsgi.errors"].write(
+                f"together-image-fake: the backend failed on {request.method} {request.path}\n"
+            )
+            response = error_response(500, "Internal server error")
+        if response.delay_s > 0:
+            time.sleep(response.delay_s)
+        if response.action != "respond":
+            return _abort(response, start_response, timeout_hold_s)
+        return _respond(response, start_response, head_only=request.method == "HEAD")
+
+    return wsgi_app
+
+
+def _request_from_environ(environ: WSGIEnvironment, max_body_bytes: int) -> FakeRequest:
+    scheme = str(environ.get("wsgi.url_scheme", "http"))
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw_uri and not environ.get("SCRIPT_NAME"):
+        path, query, absolute_origin = split_target(str(raw_uri))
+    else:
+        # PEP 3333 gives PATH_INFO percent-decoded as latin-1 text: re-encode it as it was sent.
+        path = quote(str(environ.get("PATH_INFO", "")).encode("latin-1"), safe=_PATH_SAFE) or "/"
+        query, absolute_origin = str(environ.get("QUERY_STRING", "")), None
+    header_items = [
+        (key[5:].replace("_", "-"), str(value))
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    ]
+    for key, name in (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length")):
+        if environ.get(key):
+            header_items.append((name, str(environ[key])))
+    headers = lower_headers(header_items)
+    fallback = f"{scheme}://{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT')}"
+    return FakeRequest(
+        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        path=path,
+        query=query,
+        headers=headers,
+        body=_read_body(environ, headers, max_body_bytes),
+        origin=absolute_origin or origin_for(headers.get("host"), scheme=scheme, fallback=fallback),
+    )
+
+
+def _read_body(environ: WSGIEnvironment, headers: Mapping[str, str], limit: int) -> bytes:
+    stream = environ["wsgi.input"]
+    declared = headers.get("content-length")
+    length = parse_content_length([declared] if declared else [], limit=limit)
+    if length is not None:
+        body = bytes(stream.read(length)) if length else b""
+        if len(body) != length:
+            raise RequestRejected(
+                400, f"Truncated request body: expected {length} bytes, got {len(body)}."
+            )
+        return body
+    if environ.get("wsgi.input_terminated"):
+        # A chunked body the server already de-chunked: read to the end, one byte past the limit.
+        body = bytes(stream.read(limit + 1))
+        if len(body) > limit:
+            raise RequestRejected(413, f"Request entity too large: over {limit} bytes.")
+        return body
+    return b""
+
+
+def _status_line(status: int) -> str:
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Unknown"
+    return f"{status} {phrase}"
+
+
+def _respond(
+    response: FakeResponse, start_response: StartResponse, *, head_only: bool = False
+) -> list[bytes]:
+    headers = [(name, value) for name, value in response.headers if name.lower() not in _FRAMING]
+    headers.append(("Content-Length", str(len(response.body))))
+    start_response(_status_line(response.status), headers)
+    return [] if head_only else [response.body]
+
+
+def _abort(
+    response: FakeResponse, start_response: StartResponse, timeout_hold_s: float
+) -> Iterator[bytes]:
+    # Headers promising a body that never comes: the server sends them, the body raises, and the
+    # server closes the connection with the answer incomplete, so the client sees a broken response.
+    start_response(
+        "200 OK", [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", "1")]
+    )
+
+    def body() -> Iterator[bytes]:
+        yield b""
+        if response.action == "timeout":
+            time.sleep(timeout_hold_s)
+        raise InjectedConnectionFault(
+            f"{response.action} fault: the fake aborts this response on purpose"
+        )
+
+    return body()
+
+
+class _EnvironmentApp:
+    """The default WSGI app: builds its fake from ``TOGETHER_FAKE_*`` on the first request."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self._lock = threading.Lock()
+        self._app: WSGIApplication | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    settings = settings_from_environ(self._environ)
+                    self._app = make_wsgi_app(
+                        build_fake(settings),
+                        max_body_bytes=settings.max_body_bytes,
+                        timeout_hold_s=settings.timeout_hold_s,
+                    )
+        return self._app(environ, start_response)
+
+
+app: WSGIApplication = _EnvironmentApp(os.environ)
+"""``together_image_fake.wsgi:app``: the per-process fake configured by ``TOGETHER_FAKE_*``."""
