@@ -1,10 +1,30 @@
 """together_image_fake: a faithful, offline fake of Together AI's image endpoint.
 
-One backend (``FakeTogether``) answers like the real API; thin adapters expose it in-process (through
-``responses``), as a loopback HTTP server, and as pytest fixtures. This module only re-exports and
-imports neither pytest nor hypothesis.
+One backend (``FakeTogether``) answers like the real API; thin adapters expose it in-process
+(through ``responses``), as a loopback HTTP server, and as pytest fixtures. This module only
+re-exports and imports neither pytest nor hypothesis.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from together_image_fake._backend import FakeCall, FakeTogether, Fault
+from together_image_fake._catalog import CATALOG, Catalog, ModelSpec, Rule, SizeRange
+from together_image_fake._render import FakeImageInfo, inspect_image
+from together_image_fake._validate import NAMED_ERRORS
+from together_image_fake._wire import FakeRequest, FakeResponse
+
+__all__ = [
+    "CATALOG",
+    "NAMED_ERRORS",
+    "Catalog",
+    "FakeCall",
+    "FakeImageInfo",
+    "FakeRequest",
+    "FakeResponse",
+    "FakeTogether",
+    "Fault",
+    "ModelSpec",
+    "Rule",
+    "SizeRange",
+    "inspect_image",
+]

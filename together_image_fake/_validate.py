@@ -1,0 +1,711 @@
+"""Request validation for the fake: raw request → typed ``GenerationRequest`` or a ``FakeAPIError``.
+
+Every check answers with the status, ``type``, ``code`` and message the real API uses where they
+are known ([REC] 401 invalid_api_key, 404 model_not_available, 400 width, 500 for non-image
+models) and in the same style where they are not ([INF], relaxed by ``strict=False``). The named
+errors that faults inject (``rate_limited``, ``credit_limit``…) are built here too, so a fault and
+a real check produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import http
+import io
+import json
+import math
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from PIL import Image
+
+from together_image_fake._catalog import Catalog, ModelSpec, Rule, is_non_image_model
+from together_image_fake._render import OutputFormat
+
+Stage = Literal["gateway", "backend"]
+ResponseFormat = Literal["url", "base64"]
+RemoteImagePolicy = Literal["record", "reject"]
+
+MAX_SIDE = 4096
+"""A hard limit of the fake itself (not an API rule): it never renders beyond 4096 px a side."""
+
+_INPUT_FORMATS = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
+_DATA_URL = re.compile(r"^data:(?P<type>[^,;]*)(?P<params>(;[^,;]*)*),(?P<payload>.*)$", re.DOTALL)
+_ASPECT_RATIO = re.compile(r"^([1-9][0-9]{0,2}):([1-9][0-9]{0,2})$")
+
+
+class FakeAPIError(Exception):
+    """An error answer of the fake, carrying everything needed to write the real error body.
+
+    Args:
+        status: HTTP status.
+        message: ``error.message``.
+        type: ``error.type``.
+        code: ``error.code``.
+        param: ``error.param`` (always ``null`` in real traffic [REC]).
+        stage: ``"gateway"`` for answers given before the image backend is reached (auth, unknown
+            model: fewer headers [REC]); ``"backend"`` for the rest.
+        headers: Extra response headers (``Retry-After``, ``X-Ratelimit-*``, ``X-Api-Retries``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        stage: Stage = "backend",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {type}: {message}")
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.stage: Stage = stage
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def body(self, request_id: str) -> dict[str, Any]:
+        """Return the real error body: ``{"id", "error": {"message", "type", "param", "code"}}``."""
+        return {
+            "id": request_id,
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            },
+        }
+
+    def summary(self) -> dict[str, str | None]:
+        """Return ``{"message", "type", "code"}`` as the call log records it."""
+        return {"message": self.message, "type": self.type, "code": self.code}
+
+
+# Real texts [REC]/[3P]; the tag is in each comment.
+INVALID_API_KEY_MESSAGE = (  # [REC] 2025-12 -> 2026-05
+    "Invalid API key provided. You can find your API key at https://api.together.ai/settings/api-keys."
+)
+
+
+def invalid_api_key() -> FakeAPIError:
+    """401 for a missing or unknown key [REC]."""
+    return FakeAPIError(401, INVALID_API_KEY_MESSAGE, code="invalid_api_key", stage="gateway")
+
+
+def model_not_available(model: str) -> FakeAPIError:
+    """404 for an id Together does not serve, with the recorded template [REC]."""
+    return FakeAPIError(
+        404,
+        f"Unable to access model {model}. Please visit https://api.together.ai/models to view the "
+        "list of supported models.",
+        code="model_not_available",
+        stage="gateway",
+    )
+
+
+def server_error() -> FakeAPIError:
+    """500 ``Internal server error`` as for a chat model on the image endpoint [REC]."""
+    return FakeAPIError(
+        500, "Internal server error", type="server_error", headers={"X-Api-Retries": "10"}
+    )
+
+
+def credit_limit() -> FakeAPIError:
+    """402 when the account has no credit [3P text]."""
+    return FakeAPIError(
+        402,
+        "Credit limit exceeded. Please navigate to https://api.together.xyz/settings/billing "
+        "to add credit or upgrade your plan.",
+        type="credit_limit",
+    )
+
+
+def request_blocked(min_tier: int) -> FakeAPIError:
+    """403 for a model above the account's build tier [3P text; status INF]."""
+    return FakeAPIError(
+        403,
+        f"Access to this model is allowed for build tier {min_tier} and above. Also please make "
+        "sure that you have a positive balance. Please upgrade your tier by buying credits at "
+        "https://api.together.xyz/settings/billing.",
+        type="request_blocked",
+    )
+
+
+def model_rate_limit(
+    model: str, per_minute: float, headers: Mapping[str, str] | None = None
+) -> FakeAPIError:
+    """429 for a model-specific rate limit, with the third-party-quoted template [3P]."""
+    return FakeAPIError(
+        429,
+        f"You have reached the rate limit specific to this model {model}. The maximum rate limit "
+        f"for this model is {per_minute:.1f} queries per minute. This limit differs from the "
+        "general rate limits published at Together AI rate limits documentation "
+        "(https://docs.together.ai/docs/rate-limits). For inquiries about increasing your "
+        "model-specific rate limit, please contact our sales team "
+        "(https://www.together.ai/forms/contact-sales)",
+        type="model_rate_limit",
+        headers=headers,
+    )
+
+
+def dynamic_rate_limit(per_minute: float, headers: Mapping[str, str] | None = None) -> FakeAPIError:
+    """429 for the account-wide limit; ``type`` per the 2026 docs [DOC], text [INF]."""
+    return FakeAPIError(
+        429,
+        f"You have exceeded your rate limit of {per_minute:g} images per minute. Please slow down "
+        "and retry after the time given in the Retry-After header.",
+        type="dynamic_request_limited",
+        headers=headers,
+    )
+
+
+def safety_checker() -> FakeAPIError:
+    """422 when the safety checker triggers [DOC status; INF text]."""
+    return FakeAPIError(
+        422,
+        "The safety checker flagged this request as potentially NSFW content. Change the prompt, "
+        "or set disable_safety_checker to true where the model allows it.",
+    )
+
+
+def invalid_value(field: str, detail: str) -> FakeAPIError:
+    """400 in the style of the recorded width error [REC form]."""
+    return FakeAPIError(400, f"Invalid value for '{field}' parameter. {detail}")
+
+
+def missing_parameter(field: str, detail: str = "") -> FakeAPIError:
+    """400 for a missing required field [INF text]."""
+    suffix = f" {detail}" if detail else ""
+    return FakeAPIError(400, f"Missing required parameter '{field}'.{suffix}")
+
+
+NAMED_ERRORS: tuple[str, ...] = (
+    "bad_request",
+    "invalid_api_key",
+    "credit_limit",
+    "request_blocked",
+    "model_not_available",
+    "payload_too_large",
+    "safety_checker",
+    "rate_limited",
+    "dynamic_request_limited",
+    "server_error",
+    "overloaded",
+    "gateway_timeout",
+)
+"""Names a fault may give in ``error`` (``rate_limited`` is the model-specific 429)."""
+
+_STATUS_TO_NAME = {
+    400: "bad_request",
+    401: "invalid_api_key",
+    402: "credit_limit",
+    403: "request_blocked",
+    404: "model_not_available",
+    413: "payload_too_large",
+    422: "safety_checker",
+    429: "rate_limited",
+    500: "server_error",
+    503: "overloaded",
+    504: "gateway_timeout",
+}
+
+
+def named_error(name: str, *, model: str | None, status: int | None = None) -> FakeAPIError:
+    """Build the error a fault names.
+
+    Args:
+        name: One of ``NAMED_ERRORS``.
+        model: The requested model (used in texts that name it).
+        status: Overrides the status of the named error.
+
+    Returns:
+        The error.
+
+    Raises:
+        ValueError: If ``name`` is unknown.
+    """
+    model_text = model or "black-forest-labs/FLUX.1-schnell"
+    limit_headers = {"Retry-After": "10", "X-Ratelimit": "true", "X-Ratelimit-Remaining": "0"}
+    builders: dict[str, Callable[[], FakeAPIError]] = {
+        "bad_request": lambda: FakeAPIError(400, "Invalid request."),
+        "invalid_api_key": invalid_api_key,
+        "credit_limit": credit_limit,
+        "request_blocked": lambda: request_blocked(2),
+        "model_not_available": lambda: model_not_available(model_text),
+        "payload_too_large": lambda: FakeAPIError(413, "Request entity too large"),  # [3P]
+        "safety_checker": safety_checker,
+        "rate_limited": lambda: model_rate_limit(model_text, 6.0, limit_headers),
+        "dynamic_request_limited": lambda: dynamic_rate_limit(240, limit_headers),
+        "server_error": server_error,
+        "overloaded": lambda: FakeAPIError(503, "Engine Overloaded", type="server_error"),  # [DOC]
+        "gateway_timeout": lambda: FakeAPIError(504, "Timeout", type="server_error"),  # [DOC]
+    }
+    if name not in builders:
+        raise ValueError(f"Unknown error name {name!r}; expected one of {list(NAMED_ERRORS)}")
+    error = builders[name]()
+    if status is not None:
+        error.status = status
+    return error
+
+
+def error_for_status(status: int, *, model: str | None) -> FakeAPIError:
+    """Return the usual error for ``status`` (a named one where it exists, else a generic one)."""
+    if status in _STATUS_TO_NAME:
+        return named_error(_STATUS_TO_NAME[status], model=model)
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    return FakeAPIError(
+        status, phrase, type="server_error" if status >= 500 else "invalid_request_error"
+    )
+
+
+# ---- request parsing -------------------------------------------------------------------------
+
+
+def check_auth(headers: Mapping[str, str], api_keys: frozenset[str] | None) -> str:
+    """Return the bearer key, or raise the real 401.
+
+    Args:
+        headers: Lower-cased request headers.
+        api_keys: Accepted keys; ``None`` accepts any non-empty key.
+
+    Raises:
+        FakeAPIError: 401 ``invalid_api_key`` [REC].
+    """
+    scheme, _, key = headers.get("authorization", "").strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise invalid_api_key()
+    if api_keys is not None and key not in api_keys:
+        raise invalid_api_key()
+    return key
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_object(headers: Mapping[str, str], body: bytes, *, strict: bool) -> dict[str, Any]:
+    """Parse a JSON request body that must be an object.
+
+    Args:
+        headers: Lower-cased request headers (``content-type`` is checked when ``strict`` [INF]).
+        body: Raw body.
+        strict: Whether to enforce the content type.
+
+    Returns:
+        The parsed object.
+
+    Raises:
+        FakeAPIError: 400 for a wrong content type, bad UTF-8, bad JSON or a non-object.
+    """
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if strict and content_type != "application/json" and not content_type.endswith("+json"):
+        raise FakeAPIError(
+            400,
+            "Invalid request: expected Content-Type 'application/json', got "
+            f"{content_type or 'none'!r}.",
+        )
+    try:
+        text = body.decode("utf-8")
+        # JSON.parse rejects NaN and Infinity; Python's json would accept them.
+        parsed = json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise FakeAPIError(400, f"Invalid JSON in request body: {error}") from error
+    if not isinstance(parsed, dict):
+        raise FakeAPIError(
+            400, f"Invalid request body: expected a JSON object, got {type(parsed).__name__}."
+        )
+    return parsed
+
+
+def peek_model(body: bytes) -> str | None:
+    """Return ``body["model"]`` if the body is a JSON object with a string model, else ``None``."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    model = parsed.get("model") if isinstance(parsed, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def resolve_model(body: Mapping[str, Any], catalog: Catalog, *, serve_retired: bool) -> ModelSpec:
+    """Find the model a request names.
+
+    Raises:
+        FakeAPIError: 400 when missing or not a string; 404 ``model_not_available`` for unknown ids
+            [REC]; 500 ``server_error`` for Together's non-image models [REC].
+    """
+    model = body.get("model")
+    if model is None:
+        raise missing_parameter("model")
+    if not isinstance(model, str):
+        raise invalid_value("model", f"Expected a string, got {_show(model)}.")
+    spec = catalog.get(model)
+    if spec is not None and (serve_retired or spec.retired.value is None):
+        return spec
+    if spec is None and is_non_image_model(model):
+        raise server_error()
+    raise model_not_available(model)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputImage:
+    """The decoded input image of an edit.
+
+    Attributes:
+        data: Image bytes.
+        media_type: Detected type (``image/png``…).
+        sha256: Hex SHA-256 of ``data``.
+    """
+
+    data: bytes
+    media_type: str
+    sha256: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationRequest:
+    """A validated ``POST /v1/images/generations`` body with defaults applied.
+
+    Attributes:
+        spec: The model's catalog entry.
+        prompt: Prompt text.
+        negative_prompt: Negative prompt or ``None``.
+        width: Output width.
+        height: Output height.
+        steps: Inference steps.
+        n: Number of images.
+        seed: The request's seed, or ``None``.
+        response_format: ``"url"`` (default [3P]) or ``"base64"``.
+        output_format: ``"jpeg"`` (default [DOC]) or ``"png"``.
+        disable_safety_checker: The flag as sent (``False`` when absent).
+        image_url: The input image reference as sent, or ``None``.
+        input_image: The input image's bytes when known.
+    """
+
+    spec: ModelSpec
+    prompt: str
+    negative_prompt: str | None
+    width: int
+    height: int
+    steps: int
+    n: int
+    seed: int | None
+    response_format: ResponseFormat
+    output_format: OutputFormat
+    disable_safety_checker: bool
+    image_url: str | None
+    input_image: InputImage | None
+
+
+class _Checker:
+    """Validates one body against one model; ``strict`` decides whether [INF] rules apply."""
+
+    def __init__(self, body: Mapping[str, Any], spec: ModelSpec, *, strict: bool) -> None:
+        self.body = body
+        self.spec = spec
+        self.strict = strict
+
+    def applies(self, rule: Rule[Any]) -> bool:
+        return self.strict or rule.source != "INF"
+
+    def get(self, name: str) -> Any:
+        # ``null`` means "not given" for optional fields, as JSON clients send it [INF].
+        return self.body.get(name)
+
+    def integer(self, name: str) -> int | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        # JSON cannot tell 512 from 512.0 and JavaScript servers don't either.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise invalid_value(name, f"Expected an integer, got {_show(value)}.")
+        return value
+
+    def number(self, name: str) -> float | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise invalid_value(name, f"Expected a number, got {_show(value)}.")
+        return float(value)
+
+    def text(self, name: str) -> str | None:
+        value = self.get(name)
+        if value is not None and not isinstance(value, str):
+            raise invalid_value(name, f"Expected a string, got {_show(value)}.")
+        return value
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise invalid_value(name, f"Expected a boolean, got {_show(value)}.")
+        return value
+
+    def prompt(self) -> str:
+        prompt = self.text("prompt")
+        if prompt is None:
+            raise missing_parameter("prompt")
+        if not prompt.strip() and self.strict:
+            raise invalid_value("prompt", "Prompt must be a non-empty string.")
+        return prompt
+
+    def side(self, name: str, default: int) -> int:
+        value = self.integer(name)
+        side = default if value is None else value
+        sizes = self.spec.sizes
+        if value is not None and self.applies(sizes) and not sizes.value.allows(side):
+            raise invalid_value(
+                name,
+                f"Image {name} must be an integer value between {sizes.value.min} and "
+                f"{sizes.value.max}, in multiples of '{sizes.value.multiple}'.",
+            )
+        if not 1 <= side <= MAX_SIDE:
+            raise invalid_value(
+                name,
+                f"Image {name} must be an integer value between 1 and {MAX_SIDE} "
+                "(a limit of the fake).",
+            )
+        return side
+
+    def default_size(self) -> tuple[int, int]:
+        ratio = self.text("aspect_ratio")
+        width, height = self.spec.default_size.value
+        if ratio is None:
+            return width, height
+        match = _ASPECT_RATIO.match(ratio)
+        if match is None:
+            raise invalid_value(
+                "aspect_ratio", f"Expected a ratio such as '16:9', got {_show(ratio)}."
+            )
+        # Keep the default area and the model's size grid [INF].
+        ratio_w, ratio_h = int(match.group(1)), int(match.group(2))
+        sizes = self.spec.sizes.value
+        area = width * height
+
+        def fit(side: float) -> int:
+            snapped = round(side / sizes.multiple) * sizes.multiple
+            return max(sizes.min, min(sizes.max, snapped, MAX_SIDE))
+
+        return fit(math.sqrt(area * ratio_w / ratio_h)), fit(math.sqrt(area * ratio_h / ratio_w))
+
+    def bounded(self, name: str, value: int | None, low: int, high: int, rule: Rule[Any]) -> None:
+        if value is not None and self.applies(rule) and not low <= value <= high:
+            raise invalid_value(name, f"Expected an integer between {low} and {high}, got {value}.")
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.text(name)
+        if value is None:
+            return default
+        if value not in allowed:
+            options = ", ".join(f"'{option}'" for option in allowed)
+            raise invalid_value(name, f"Expected one of {options}, got {_show(value)}.")
+        return value
+
+    def loras(self) -> None:
+        loras = self.get("image_loras")
+        if loras is None:
+            return
+        rule = self.spec.max_loras
+        if rule.value == 0 and self.applies(rule):
+            raise invalid_value(
+                "image_loras", f"Model {self.spec.id} does not support image_loras."
+            )
+        if not isinstance(loras, list):
+            raise invalid_value("image_loras", f"Expected an array, got {_show(loras)}.")
+        if self.applies(rule) and len(loras) > rule.value:
+            raise invalid_value(
+                "image_loras", f"At most {rule.value} LoRAs are allowed, got {len(loras)}."
+            )
+        for item in loras:
+            valid = (
+                isinstance(item, dict)
+                and isinstance(item.get("path"), str)
+                and isinstance(item.get("scale"), (int, float))
+                and not isinstance(item.get("scale"), bool)
+            )
+            if not valid:
+                raise invalid_value(
+                    "image_loras",
+                    f"Each LoRA must be an object with a string 'path' and a number 'scale', got "
+                    f"{_show(item)}.",
+                )
+
+    def reference_images(self) -> None:
+        refs = self.get("reference_images")
+        if refs is None:
+            return
+        rule = self.spec.reference_images
+        if not rule.value and self.applies(rule):
+            raise invalid_value(
+                "reference_images", f"Model {self.spec.id} does not support reference_images."
+            )
+        if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
+            raise invalid_value(
+                "reference_images", f"Expected an array of URL strings, got {_show(refs)}."
+            )
+
+
+def validate_generation(
+    body: Mapping[str, Any],
+    spec: ModelSpec,
+    *,
+    strict: bool,
+    remote_images: Mapping[str, bytes],
+    remote_policy: RemoteImagePolicy,
+) -> GenerationRequest:
+    """Validate an image-generation body for ``spec``.
+
+    Args:
+        body: The parsed JSON object.
+        spec: The model it names.
+        strict: Whether [INF] rules apply.
+        remote_images: Images registered for ``http(s)`` URLs (the fake never fetches).
+        remote_policy: For an unregistered URL, ``"record"`` accepts it as given and ``"reject"``
+            answers 400 as if the download failed.
+
+    Returns:
+        The validated request.
+
+    Raises:
+        FakeAPIError: 400 with the first problem found.
+    """
+    check = _Checker(body, spec, strict=strict)
+    prompt = check.prompt()
+    default_width, default_height = check.default_size()
+    width = check.side("width", default_width)
+    height = check.side("height", default_height)
+    steps = check.integer("steps")
+    low, high = spec.steps.value
+    check.bounded("steps", steps, low, high, spec.steps)
+    n = check.integer("n")
+    check.bounded("n", n, 1, spec.max_n.value, spec.max_n)
+    if n is not None and not 1 <= n <= 10:
+        raise invalid_value("n", f"Expected an integer between 1 and 10, got {n}.")
+    seed = check.integer("seed")
+    formats: tuple[str, ...] = ("base64", "url") if strict else ("base64", "url", "b64_json")
+    response_format = check.choice("response_format", formats, "url")
+    output_format = check.choice("output_format", ("jpeg", "png"), "jpeg")
+    negative_prompt = check.text("negative_prompt")
+    check.number("guidance_scale")
+    check.number("guidance")
+    disable_safety_checker = bool(check.boolean("disable_safety_checker"))
+    image_url = check.text("image_url")
+    input_image = _input_image(check, image_url, remote_images, remote_policy)
+    check.loras()
+    check.reference_images()
+    return GenerationRequest(
+        spec=spec,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        width=width,
+        height=height,
+        steps=steps if steps is not None else spec.default_steps.value,
+        n=n if n is not None else 1,
+        seed=seed,
+        response_format="url" if response_format == "url" else "base64",
+        output_format="png" if output_format == "png" else "jpeg",
+        disable_safety_checker=disable_safety_checker,
+        image_url=image_url,
+        input_image=input_image,
+    )
+
+
+def _input_image(
+    check: _Checker,
+    image_url: str | None,
+    remote_images: Mapping[str, bytes],
+    remote_policy: RemoteImagePolicy,
+) -> InputImage | None:
+    rule = check.spec.image_url
+    if image_url is None:
+        if rule.value == "required" and check.applies(rule):
+            raise missing_parameter("image_url", f"Model {check.spec.id} needs an input image.")
+        return None
+    if rule.value == "refused" and check.applies(rule):
+        raise invalid_value("image_url", f"Model {check.spec.id} does not accept an input image.")
+    if image_url.startswith("data:"):
+        return decode_input_image(_data_url_bytes(image_url))
+    if image_url.startswith(("http://", "https://")):
+        if image_url in remote_images:
+            return decode_input_image(remote_images[image_url])
+        if remote_policy == "reject":
+            raise invalid_value("image_url", f"Could not download the image at {_show(image_url)}.")
+        return None
+    raise invalid_value(
+        "image_url",
+        f"Expected an http(s) URL or a base64 data URL of an image, got {_show(image_url)}.",
+    )
+
+
+def _data_url_bytes(url: str) -> bytes:
+    match = _DATA_URL.match(url)
+    if match is None or ";base64" not in match.group("params").lower():
+        raise invalid_value(
+            "image_url",
+            f"Expected a data URL of the form data:<type>;base64,<data>, got {_show(url)}.",
+        )
+    payload = re.sub(r"\s+", "", match.group("payload"))
+    try:
+        # Padding is optional on the wire; restore it before strict decoding.
+        return base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise invalid_value(
+            "image_url", f"The data URL does not hold valid base64: {error}."
+        ) from error
+
+
+def decode_input_image(data: bytes) -> InputImage:
+    """Check that ``data`` is a PNG, JPEG, WebP or GIF image that decodes completely.
+
+    Raises:
+        FakeAPIError: 400 when it is not.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image_format = image.format or ""
+                if image.width * image.height > MAX_SIDE * MAX_SIDE:
+                    raise ValueError(f"{image.width}x{image.height} pixels is too large")
+                image.load()
+    except Exception as error:  # Pillow raises many exception types for bad input
+        raise invalid_value(
+            "image_url", f"The input image could not be decoded as an image: {error}."
+        ) from error
+    if image_format not in _INPUT_FORMATS:
+        raise invalid_value(
+            "image_url",
+            f"Expected a PNG, JPEG, WebP or GIF input image, got {image_format or 'unknown'}.",
+        )
+    return InputImage(
+        data=data, media_type=_INPUT_FORMATS[image_format], sha256=hashlib.sha256(data).hexdigest()
+    )
+
+
+def _show(value: object) -> str:
+    """A short JSON rendering of a wrong value for an error message."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
