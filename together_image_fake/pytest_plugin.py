@@ -1,0 +1,77 @@
+"""pytest fixtures for testing code that calls Together's image endpoint, offline.
+
+Registered as the ``together_image_fake`` ``pytest11`` entry point. Fixtures only (imports of the
+fake happen inside them, so merely having the package installed costs a test run nothing):
+
+- ``together_fake``: a function-scoped ``FakeTogether`` intercepting ``requests`` in-process,
+  configured by ``@pytest.mark.together_fake(seed=…, models=…, strict=…, api_keys=…, …)`` (any
+  ``FakeTogether`` keyword). ``TOGETHER_API_KEY`` is set to a fake key when unset, so code using
+  the default ``togetherai`` provider works unchanged.
+- ``together_client``: a provider (``create_togetherai``) wired to that fake.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from together_image import TogetherAIProvider
+    from together_image_fake import FakeTogether
+
+FAKE_API_KEY = "together-fake-key"
+"""The key the fixtures use when a test gives none."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``together_fake`` marker."""
+    config.addinivalue_line(
+        "markers",
+        "together_fake(**options): FakeTogether keyword options for the together_fake fixture "
+        "(seed=, models=, strict=, api_keys=, tier=, credit=, rate_limits=, ...)",
+    )
+
+
+def together_fake_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Return the ``FakeTogether`` options of the closest ``together_fake`` marker, if any."""
+    marker = request.node.get_closest_marker("together_fake")
+    if marker is None:
+        return {}
+    if marker.args:
+        raise pytest.UsageError(
+            f"@pytest.mark.together_fake takes keyword options only, got positional {marker.args!r}"
+        )
+    return dict(marker.kwargs)
+
+
+@pytest.fixture
+def together_fake(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeTogether]:
+    """A ``FakeTogether`` intercepting ``requests`` for the duration of one test."""
+    from together_image_fake import FakeTogether
+
+    options = together_fake_options(request)
+    keys = options.get("api_keys")
+    if not os.environ.get("TOGETHER_API_KEY"):
+        monkeypatch.setenv("TOGETHER_API_KEY", sorted(keys)[0] if keys else FAKE_API_KEY)
+    base_url = os.environ.get("TOGETHER_BASE_URL")
+    if base_url and "base_urls" not in options:
+        options["base_urls"] = [base_url]
+    with FakeTogether(**options) as fake:
+        yield fake
+
+
+@pytest.fixture
+def together_client(together_fake: FakeTogether) -> TogetherAIProvider:
+    """A Together provider whose requests the ``together_fake`` fixture answers."""
+    from together_image import create_togetherai
+
+    keys = together_fake.api_keys
+    return create_togetherai(
+        api_key=sorted(keys)[0] if keys else FAKE_API_KEY,
+        base_url="https://api.together.xyz/v1",
+    )
