@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import logging
+import random
 import re
 import select
 import socket
@@ -25,10 +26,21 @@ import threading
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
-from together_image_fake._wire import FakeRequest, FakeResponse
+from together_image_fake._backend import FakeTogether
+from together_image_fake._validate import FakeAPIError, server_error
+from together_image_fake._wire import (
+    JSON_CONTENT_TYPE,
+    FakeRequest,
+    FakeResponse,
+    WireIds,
+    etag,
+    http_date,
+    json_bytes,
+    sorted_headers,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -36,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_TIMEOUT_HOLD_S",
-    "FakeBackend",
     "FakeTogetherServer",
 ]
 
@@ -56,15 +67,6 @@ _DRAIN_LIMIT_S = 2.0
 _DRAIN_CHUNK = 65536
 _POLL_S = 0.05
 _HOST_HEADER = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
-_ERROR_TYPE = "invalid_request_error"
-
-
-class FakeBackend(Protocol):
-    """What an adapter needs from the backend: one request in, one response out."""
-
-    def handle(self, request: FakeRequest) -> FakeResponse:
-        """Answer one request."""
-        ...
 
 
 class RequestRejected(Exception):
@@ -73,39 +75,40 @@ class RequestRejected(Exception):
     Attributes:
         status: The HTTP status to answer with.
         message: The error message for the body.
-        close: Whether the connection must be closed after answering.
     """
 
-    def __init__(self, status: int, message: str, *, close: bool = True) -> None:
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
-        self.close = close
+
+    def response(self) -> FakeResponse:
+        """The answer in the real error shape (``invalid_request_error``, as the gateway's)."""
+        return error_response(FakeAPIError(self.status, self.message, stage="gateway"))
 
 
-def error_response(status: int, message: str) -> FakeResponse:
-    """Build an adapter-level error answer in the real error shape.
+def error_response(error: FakeAPIError) -> FakeResponse:
+    """Serialize an error the adapter answers itself, exactly as the backend writes its errors.
 
     Args:
-        status: HTTP status code.
-        message: The human-readable message.
+        error: The error (status, message, type, code), built with the backend's own constructors.
 
     Returns:
-        A ``FakeResponse`` whose body is ``{"id", "error": {"message", "type", "param", "code"}}``.
+        A ``FakeResponse`` whose body is ``{"id", "error": {"message", "type", "param", "code"}}``
+        in the real pretty-printed form, with the gateway's headers (``Cf-Ray``, ``Etag``...).
     """
-    import json
-    import secrets
-
-    body = json.dumps(
-        {
-            "id": secrets.token_hex(8),
-            "error": {"message": message, "type": _ERROR_TYPE, "param": None, "code": None},
-        },
-        indent=2,
-    ).encode()
-    return FakeResponse(
-        status=status, headers=(("Content-Type", "application/json; charset=utf-8"),), body=body
-    )
+    ids = WireIds.draw(random.Random())
+    body = json_bytes(error.body(ids.request_id))
+    headers = {
+        "Cf-Ray": ids.ray,
+        "Content-Length": str(len(body)),
+        "Content-Type": JSON_CONTENT_TYPE,
+        "Date": http_date(time.time()),
+        "Etag": etag(body),
+        "Server": "cloudflare",
+        **error.headers,
+    }
+    return FakeResponse(status=error.status, headers=sorted_headers(headers), body=body)
 
 
 def split_target(target: str) -> tuple[str, str, str | None]:
@@ -208,7 +211,7 @@ class FakeTogetherServer:
 
     def __init__(
         self,
-        fake: FakeBackend | None = None,
+        fake: FakeTogether | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -217,8 +220,6 @@ class FakeTogetherServer:
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
     ) -> None:
         if fake is None:
-            from together_image_fake._backend import FakeTogether
-
             fake = FakeTogether()
         if max_body_bytes < 0:
             raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes!r}")
@@ -227,7 +228,7 @@ class FakeTogetherServer:
                 "timeout_hold_s must be >= 0 and idle_timeout_s > 0, got "
                 f"timeout_hold_s={timeout_hold_s!r}, idle_timeout_s={idle_timeout_s!r}"
             )
-        self.fake = fake
+        self.fake: FakeTogether = fake
         self.host = host
         self.port = port
         self.max_body_bytes = max_body_bytes
@@ -400,6 +401,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Answer unparseable request lines with a full HTTP/1.1 response, never a bare HTTP/0.9 body.
     default_request_version = "HTTP/1.1"
+    # Small answers on a kept-alive connection would otherwise wait out the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: _HTTPServer
     # Our own error bodies replace the stdlib's HTML page.
     error_content_type = "application/json; charset=utf-8"
@@ -444,7 +447,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 limit=self.server.owner.max_body_bytes,
             )
         except RequestRejected as rejected:
-            self._write(error_response(rejected.status, rejected.message), close=True)
+            self._write(rejected.response(), close=True)
             return False
         return super().handle_expect_100()
 
@@ -453,7 +456,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         text = message or self.responses.get(code, ("Error", ""))[0]
         if explain:
             text = f"{text}: {explain}"
-        self._write(error_response(code, text), close=True)
+        self._write(RequestRejected(code, text).response(), close=True)
         self._log(self._started, split_target(self.path)[0] if self.path else "-", code)
 
     def log_message(self, format: str, *args: object) -> None:
@@ -465,7 +468,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             body = self._read_body(owner.max_body_bytes)
         except RequestRejected as rejected:
-            self._write(error_response(rejected.status, rejected.message), close=True)
+            self._write(rejected.response(), close=True)
             self._log(started, path, rejected.status)
             if rejected.status == 413:
                 self._drain()
@@ -487,7 +490,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             response = owner.fake.handle(request)
         except Exception:
             logger.exception("the fake's backend failed on %s %s", request.method, path)
-            response = error_response(500, "Internal server error")
+            response = error_response(server_error())
         if response.delay_s > 0 and not self._wait(response.delay_s):
             self.close_connection = True
             self._log(started, path, None, note="client left during the latency fault")
@@ -559,26 +562,37 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _write(
         self, response: FakeResponse, *, head_only: bool = False, close: bool = False
     ) -> None:
-        """Write ``response`` with its own headers, a correct ``Content-Length`` and a ``Date``."""
+        """Write ``response`` with its own headers, correct framing and a ``Date``.
+
+        A response whose headers carry ``Content-Length`` is sent with the right length; one
+        without it is sent chunked, as the real API sends its successful answers [REC].
+        """
         if close:
             self.close_connection = True
-        self.send_response_only(response.status)
+        chunked = response.header("Content-Length") is None and self.request_version == "HTTP/1.1"
+        reason = self.responses.get(response.status, ("",))[0]
+        lines = [f"{self.protocol_version} {response.status} {reason}"]
         framing = {"content-length", "transfer-encoding", "connection"}
-        has_date = False
-        for name, value in response.headers:
-            lowered = name.lower()
-            if lowered in framing:
-                continue
-            has_date = has_date or lowered == "date"
-            self.send_header(name, value)
-        if not has_date:
-            self.send_header("Date", self.date_time_string())
-        self.send_header("Content-Length", str(len(response.body)))
+        lines += [f"{n}: {v}" for n, v in response.headers if n.lower() not in framing]
+        if response.header("Date") is None:
+            lines.append(f"Date: {self.date_time_string()}")
+        if chunked:
+            lines.append("Transfer-Encoding: chunked")
+        else:
+            lines.append(f"Content-Length: {len(response.body)}")
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if not head_only:
-            self.wfile.write(response.body)
+            lines.append("Connection: close")
+        if head_only:
+            payload = b""
+        elif chunked and response.body:
+            payload = b"%x\r\n%s\r\n0\r\n\r\n" % (len(response.body), response.body)
+        elif chunked:
+            payload = b"0\r\n\r\n"
+        else:
+            payload = response.body
+        # Head and body leave in one write: one segment for small answers, no Nagle stall.
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head + payload)
         self.wfile.flush()
 
     def _wait(self, seconds: float) -> bool:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
+from together_image_fake._backend import FakeTogether
 from together_image_fake._server import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT_HOLD_S,
-    FakeBackend,
     RequestRejected,
     error_response,
     lower_headers,
@@ -33,12 +33,11 @@ from together_image_fake._server import (
     parse_content_length,
     split_target,
 )
+from together_image_fake._validate import server_error
 from together_image_fake._wire import FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-    from together_image_fake._backend import FakeTogether
 
 __all__ = [
     "FakeSettings",
@@ -80,14 +79,14 @@ class FakeSettings:
     Attributes:
         api_keys: Keys the fake accepts; empty means any non-empty bearer key.
         seed: Seed for deterministic ids and images; ``None`` for fresh ones.
-        strict: ``False`` relaxes every inferred ([INF]) rule; ``None`` keeps the fake's default.
+        strict: ``False`` relaxes every inferred ([INF]) rule.
         max_body_bytes: Largest request body accepted (413 above).
         timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
     """
 
     api_keys: tuple[str, ...] = ()
     seed: int | None = None
-    strict: bool | None = None
+    strict: bool = True
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S
 
@@ -139,7 +138,7 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
     return FakeSettings(
         api_keys=keys,
         seed=None if seed_text is None else _parse("TOGETHER_FAKE_SEED", seed_text, int),
-        strict=(strict_text in _TRUE) if strict_text else None,
+        strict=strict_text not in _FALSE,
         max_body_bytes=max_body,
         timeout_hold_s=hold,
     )
@@ -170,20 +169,13 @@ def build_fake(settings: FakeSettings) -> FakeTogether:
     Returns:
         A new fake (not intercepting anything in-process: adapters call its ``handle()``).
     """
-    from together_image_fake._backend import FakeTogether
-
-    options: dict[str, object] = {}
-    if settings.api_keys:
-        options["api_keys"] = list(settings.api_keys)
-    if settings.seed is not None:
-        options["seed"] = settings.seed
-    if settings.strict is not None:
-        options["strict"] = settings.strict
-    return FakeTogether(**options)
+    return FakeTogether(
+        api_keys=list(settings.api_keys) or None, seed=settings.seed, strict=settings.strict
+    )
 
 
 def make_wsgi_app(
-    fake: FakeBackend,
+    fake: FakeTogether,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S,
@@ -204,7 +196,7 @@ def make_wsgi_app(
         try:
             request = _request_from_environ(environ, max_body_bytes)
         except RequestRejected as rejected:
-            return _respond(error_response(rejected.status, rejected.message), start_response)
+            return _respond(rejected.response(), start_response)
         try:
             response = fake.handle(request)
         except Exception:
@@ -212,7 +204,7 @@ def make_wsgi_app(
             environ["wsgi.errors"].write(
                 f"together-image-fake: the backend failed on {request.method} {request.path}\n"
             )
-            response = error_response(500, "Internal server error")
+            response = error_response(server_error())
         if response.delay_s > 0:
             time.sleep(response.delay_s)
         if response.action != "respond":

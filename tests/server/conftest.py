@@ -1,9 +1,9 @@
 """Server test fixtures: an echo backend that shows what the adapter parsed, and raw-socket helpers.
 
 The echo backend answers with the ``FakeRequest`` it received as JSON and carries out the fault
-named by the path (``/_echo/reset``, ``/_echo/timeout``, ``/_echo/delay``, ``/_echo/crash``), so
-adapter behaviour is tested apart from the real backend's rules; behavioural tests use the real
-``FakeTogether``.
+named by the path (``/_echo/reset``, ``/_echo/timeout``, ``/_echo/delay``, ``/_echo/crash``; its
+answers carry no ``Content-Length`` except on ``/_echo/sized``), so adapter behaviour is tested
+apart from the real backend's rules; behavioural tests use the real ``FakeTogether``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from together_image_fake import FakeTogether
 from together_image_fake._server import FakeTogetherServer
 from together_image_fake._wire import FakeRequest, FakeResponse
+
+SERVER_KEY = "tgp_v1_server-test-key"
 
 
 class EchoBackend:
@@ -46,8 +49,29 @@ class EchoBackend:
             }
         ).encode()
         delay = 1.0 if request.path == "/_echo/delay" else 0.0
-        headers = (("Content-Type", "application/json"), ("X-Echo", "1"))
+        headers: tuple[tuple[str, str], ...] = (
+            ("Content-Type", "application/json"),
+            ("X-Echo", "1"),
+        )
+        if request.path == "/_echo/sized":
+            # A deliberately wrong length: the adapter must write the real one.
+            headers += (("Content-Length", "999"),)
         return FakeResponse(status=200, headers=headers, body=body, delay_s=delay)
+
+
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[FakeTogetherServer]:
+    """The real fake behind one server per module; only ``SERVER_KEY`` is accepted."""
+    fake = FakeTogether(api_keys=[SERVER_KEY], seed=11)
+    with FakeTogetherServer(fake, timeout_hold_s=5.0) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_server(shared_server: FakeTogetherServer) -> FakeTogetherServer:
+    """The module's server with the fake's state reset for this test."""
+    shared_server.fake.reset()
+    return shared_server
 
 
 @pytest.fixture

@@ -294,20 +294,39 @@ def test_backend_crash_becomes_the_real_500(
 
 
 def test_head_sends_headers_without_a_body(echo_server: FakeTogetherServer) -> None:
-    response = requests.head(f"{echo_server.base_url}/models", timeout=5)
+    response = requests.head(f"{echo_server.origin}/_echo/sized", timeout=5)
     assert response.status_code == 200
     assert int(response.headers["Content-Length"]) > 0
     assert response.content == b""
 
 
-def test_response_headers_are_written_with_framing_fixed(echo_server: FakeTogetherServer) -> None:
+def test_backend_content_length_is_corrected(echo_server: FakeTogetherServer) -> None:
     status, headers, body = split_http(
-        raw_exchange(echo_server, b"GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n")
+        raw_exchange(echo_server, b"GET /_echo/sized HTTP/1.1\r\nConnection: close\r\n\r\n")
     )
     assert status == 200
     assert headers["x-echo"] == "1"
     assert int(headers["content-length"]) == len(body)
     assert "date" in headers
+
+
+def test_answer_without_content_length_is_sent_chunked(echo_server: FakeTogetherServer) -> None:
+    status, headers, body = split_http(
+        raw_exchange(echo_server, b"GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n")
+    )
+    assert (status, headers["transfer-encoding"]) == (200, "chunked")
+    assert "content-length" not in headers
+    size, _, rest = body.partition(b"\r\n")
+    assert rest == rest[: int(size, 16)] + b"\r\n0\r\n\r\n"
+    assert json.loads(rest[: int(size, 16)])["path"] == "/v1/models"
+
+
+def test_http_1_0_client_gets_a_content_length(echo_server: FakeTogetherServer) -> None:
+    status, headers, body = split_http(
+        raw_exchange(echo_server, b"GET /v1/models HTTP/1.0\r\n\r\n")
+    )
+    assert (status, int(headers["content-length"])) == (200, len(body))
+    assert "transfer-encoding" not in headers
 
 
 def test_request_log_has_one_line_per_request_and_never_the_key(

@@ -200,7 +200,11 @@ def test_settings_round_trip_through_the_environment(
     if strict is not None:
         environ["TOGETHER_FAKE_STRICT"] = "yes" if strict else "off"
     assert settings_from_environ(environ) == FakeSettings(
-        api_keys=tuple(keys), seed=seed, strict=strict, max_body_bytes=max_body, timeout_hold_s=hold
+        api_keys=tuple(keys),
+        seed=seed,
+        strict=strict is not False,
+        max_body_bytes=max_body,
+        timeout_hold_s=hold,
     )
 
 
