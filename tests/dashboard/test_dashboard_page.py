@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from html.parser import HTMLParser
 
@@ -104,3 +106,27 @@ def test_every_element_the_script_looks_up_exists(page: _PageParser) -> None:
     looked_up = set(re.findall(r'getElementById\("([^"]+)"\)', page.script))
     assert looked_up
     assert looked_up <= ids, f"missing ids: {sorted(looked_up - ids)}"
+
+
+def test_content_security_policy_allows_only_the_pages_own_script_and_style(
+    page: _PageParser,
+) -> None:
+    policies = [
+        attrs["content"] or ""
+        for tag, attrs in page.tags
+        if tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy"
+    ]
+    assert len(policies) == 1
+    directives = {}
+    for directive in policies[0].split(";"):
+        name, _, value = directive.strip().partition(" ")
+        directives[name] = value
+
+    def sha256(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == sha256(page.script)
+    assert directives["style-src"] == sha256(page.style)
+    assert directives["connect-src"] == "'self'"
+    assert directives["img-src"] == "'self' data:"
