@@ -10,6 +10,7 @@ from __future__ import annotations
 from together_image_fake._backend import FakeCall, FakeTogether, Fault
 from together_image_fake._catalog import CATALOG, Catalog, ModelSpec, Rule, SizeRange
 from together_image_fake._render import FakeImageInfo, inspect_image
+from together_image_fake._server import FakeTogetherServer
 from together_image_fake._validate import NAMED_ERRORS
 from together_image_fake._wire import FakeRequest, FakeResponse
 
@@ -22,6 +23,7 @@ __all__ = [
     "FakeRequest",
     "FakeResponse",
     "FakeTogether",
+    "FakeTogetherServer",
     "Fault",
     "ModelSpec",
     "Rule",

@@ -8,6 +8,9 @@ fake happen inside them, so merely having the package installed costs a test run
   ``FakeTogether`` keyword). ``TOGETHER_API_KEY`` is set to a fake key when unset, so code using
   the default ``togetherai`` provider works unchanged.
 - ``together_client``: a provider (``create_togetherai``) wired to that fake.
+- ``together_fake_server``: a ``FakeTogetherServer`` on a free loopback port, started once per
+  session and reset before each test, for clients that must go over real HTTP (other languages,
+  the official SDKs): ``together_fake_server.base_url``, ``together_fake_server.fake.calls``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pytest
 
 if TYPE_CHECKING:
     from together_image import TogetherAIProvider
-    from together_image_fake import FakeTogether
+    from together_image_fake import FakeTogether, FakeTogetherServer
 
 FAKE_API_KEY = "together-fake-key"
 """The key the fixtures use when a test gives none."""
@@ -75,3 +78,22 @@ def together_client(together_fake: FakeTogether) -> TogetherAIProvider:
         api_key=sorted(keys)[0] if keys else FAKE_API_KEY,
         base_url="https://api.together.xyz/v1",
     )
+
+
+@pytest.fixture(scope="session")
+def together_fake_session_server() -> Iterator[FakeTogetherServer]:
+    """The session's ``FakeTogetherServer`` (any non-empty key accepted); prefer
+    ``together_fake_server``, which also resets the fake's state before each test."""
+    from together_image_fake import FakeTogetherServer
+
+    with FakeTogetherServer() as server:
+        yield server
+
+
+@pytest.fixture
+def together_fake_server(
+    together_fake_session_server: FakeTogetherServer,
+) -> FakeTogetherServer:
+    """The session's fake server, with calls, faults and images reset for this test."""
+    together_fake_session_server.fake.reset()
+    return together_fake_session_server
