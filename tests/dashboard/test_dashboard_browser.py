@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import requests
+from PIL import Image
 
 from together_image_fake._server import FakeTogetherServer
 
@@ -89,3 +92,54 @@ def test_live_log_thumbnails_filters_and_reset(
     assert (tmp_path / "dashboard.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert page.exceptions() == []
     assert [url for url in page.requested_urls() if not url.startswith(f"{origin}/_fake/")] == []
+
+
+HOSTILE_PROMPTS = [
+    "</script><script>window.__xss = 2</script>",
+    "&lt;b&gt; stays an entity &amp; <!-- not a comment -->",
+    '" onmouseover="window.__xss = 3" x="',
+    "javascript:window.__xss = 4",
+    "mixed scripts: 鳥 ‏עברית‏ 🦜\nsecond line",
+]
+
+
+def test_prompts_render_verbatim_and_edits_show_their_input_image(
+    dashboard_browser: Browser, dashboard_server: FakeTogetherServer
+) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 150), (200, 120, 40)).save(buffer, format="PNG")
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    kontext = "black-forest-labs/FLUX.1-kontext-dev"
+    edit = _generate(
+        dashboard_server.base_url, model=kontext, prompt="make it snow", image_url=data_url
+    )
+    assert edit.status_code == 200, edit.text
+    for prompt in HOSTILE_PROMPTS:
+        answer = _generate(
+            dashboard_server.base_url, model="black-forest-labs/FLUX.1-schnell", prompt=prompt
+        )
+        assert answer.status_code == 200, answer.text
+
+    page = dashboard_browser.new_page()
+    page.navigate(f"{dashboard_server.origin}/_fake/")
+    page.wait_for(f"{ROWS}.length === {len(HOSTILE_PROMPTS) + 1}")
+    shown = page.evaluate(f"[...{ROWS}].map((row) => row.querySelector('.prompt').textContent)")
+    assert shown == [*reversed(HOSTILE_PROMPTS), "make it snow"]
+    assert page.evaluate("window.__xss") is None
+
+    edit_row = f"{ROWS}[{len(HOSTILE_PROMPTS)}]"
+    page.wait_for(
+        f"[...{edit_row}.querySelectorAll('img.thumb')]"
+        ".every((img) => img.complete && img.naturalWidth > 0)"
+    )
+    assert page.evaluate(
+        f"[...{edit_row}.querySelectorAll('figcaption')].map((c) => c.textContent)"
+    ) == [
+        "input",
+        "image 0",
+    ]
+    assert page.evaluate(f"{edit_row}.querySelector('img.thumb').naturalWidth") == 200
+    body_text = page.evaluate(f"{edit_row}.querySelector('pre.body').textContent")
+    assert f"({len(data_url)} chars)" in body_text
+    assert data_url not in body_text
+    assert page.exceptions() == []
