@@ -132,8 +132,6 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         provider_options={"togetherai": options} if options else None,
     )
-    for warning in result.warnings:
-        print(f"{PROGRAM}: warning: {warning.message}", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
     for number, generated in enumerate(result.images, start=1):
         print(generated.save(args.out / f"image-{number}.{generated.extension}"))

@@ -1,0 +1,200 @@
+"""Media type detection, forgiving base64 and data URLs (``together_image._media``)."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from together_image import InvalidDataContentError
+from together_image._media import (
+    decode_base64,
+    detect_media_type,
+    encode_base64,
+    extension_for_media_type,
+    parse_data_url,
+    to_data_url,
+)
+
+from ._support import JPEG, PNG, encode_image
+
+SIGNATURES = [
+    ("image/gif", b"GIF87a"),
+    ("image/gif", b"GIF89a"),
+    ("image/png", b"\x89PNG"),
+    ("image/jpeg", b"\xff\xd8"),
+    ("image/webp", b"RIFF\x10\x00\x00\x00WEBP"),
+    ("image/bmp", b"BM\x3a\x00\x00\x00\x00\x00\x00\x00"),
+    ("image/tiff", b"II*\x00"),
+    ("image/tiff", b"MM\x00*"),
+    ("image/avif", b"\x00\x00\x00\x1cftypavif"),
+    ("image/heic", b"\x00\x00\x00\x18ftypheic"),
+]
+
+
+@pytest.mark.parametrize(("media_type", "signature"), SIGNATURES)
+def test_detects_each_signature(media_type: str, signature: bytes) -> None:
+    assert detect_media_type(signature + b"\x00rest") == media_type
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [
+        ("PNG", "image/png"),
+        ("JPEG", "image/jpeg"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+        ("BMP", "image/bmp"),
+        ("TIFF", "image/tiff"),
+    ],
+)
+def test_detects_images_encoded_by_pillow(fmt: str, media_type: str) -> None:
+    assert detect_media_type(encode_image(fmt)) == media_type
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x89P",  # truncated PNG signature
+        b"GIF",  # "GIF" alone is not GIF87a/GIF89a
+        b"BM hello world",  # "BM" without the reserved zero bytes
+        b"RIFF\x10\x00\x00\x00WAVEfmt ",  # RIFF, but audio
+        b"hello",
+    ],
+)
+def test_unknown_bytes_have_no_media_type(data: bytes) -> None:
+    assert detect_media_type(data) is None
+
+
+@given(st.sampled_from(SIGNATURES), st.binary(max_size=64))
+def test_signature_decides_whatever_follows(case: tuple[str, bytes], tail: bytes) -> None:
+    media_type, signature = case
+    assert detect_media_type(signature + tail) == media_type
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", b""),
+        ("YQ", b"a"),
+        ("YQ==", b"a"),
+        ("YWI", b"ab"),
+        ("YWI=", b"ab"),
+        ("SGVsbG8", b"Hello"),
+        ("SGVs\nbG8=", b"Hello"),
+        (" S G V s\tb G 8 = \r\n", b"Hello"),
+        ("-_-_", b"\xfb\xff\xbf"),
+        ("+/+/", b"\xfb\xff\xbf"),
+    ],
+)
+def test_decode_base64_forgiving_examples(text: str, expected: bytes) -> None:
+    assert decode_base64(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Y",  # 4k+1 characters
+        "YQ=",  # padding that does not complete a quantum
+        "YQ===",
+        "Y=Q=",  # padding inside
+        "YQ\v=",  # vertical tab is not ASCII whitespace
+        "é",
+        "SGVsbG8*",
+        "cat.png",  # a file name is not base64: pass a pathlib.Path instead
+    ],
+)
+def test_decode_base64_rejects_invalid_text(text: str) -> None:
+    with pytest.raises(InvalidDataContentError, match="not a base64-encoded media"):
+        decode_base64(text)
+
+
+def test_decode_base64_rejects_non_strings() -> None:
+    with pytest.raises(InvalidDataContentError, match="Expected a base64 string, got bytes"):
+        decode_base64(b"YQ==")  # type: ignore[arg-type]
+
+
+def test_decode_base64_error_quotes_an_excerpt_of_long_input() -> None:
+    with pytest.raises(InvalidDataContentError, match=r"\.\.\. \(101 characters\)"):
+        decode_base64("A" * 100 + "*")
+
+
+def test_encode_base64_is_standard_and_padded() -> None:
+    assert encode_base64(b"\xfb\xff\xbf\x00") == "+/+/AA=="
+    assert encode_base64(memoryview(b"Hello")) == "SGVsbG8="
+
+
+@pytest.mark.parametrize(
+    ("data", "media_type", "expected"),
+    [
+        (b"Hello", None, "data:image/png;base64,SGVsbG8="),
+        (b"", None, "data:image/png;base64,"),
+        (b"Hello", "image/webp", "data:image/webp;base64,SGVsbG8="),
+        (b"\xff\xd8\xff", None, "data:image/jpeg;base64,/9j/"),
+    ],
+)
+def test_to_data_url(data: bytes, media_type: str | None, expected: str) -> None:
+    assert to_data_url(data, media_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (to_data_url(PNG), ("image/png", PNG)),
+        ("data:;base64," + base64.b64encode(JPEG).decode(), ("image/jpeg", JPEG)),
+        ("data:;base64,aGVsbG8=", ("image/png", b"hello")),
+        ("DATA:IMAGE/WEBP;BASE64,aGVsbG8", ("image/webp", b"hello")),
+        ("data:image/png;name=a.png;base64,aGVs bG8=", ("image/png", b"hello")),
+        ("data:text/plain,hello%20world", ("text/plain", b"hello world")),
+        ("data:,%89PNG", ("image/png", b"\x89PNG")),
+    ],
+)
+def test_parse_data_url(url: str, expected: tuple[str, bytes]) -> None:
+    assert parse_data_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("data:image/png;base64", "found no comma"),
+        ("data:image/png;base64,@@@@", "not a base64-encoded media"),
+        ("data:not a type;base64,AA==", "expected a media type"),
+        ("http://example.com/a.png", "starting with 'data:'"),
+    ],
+)
+def test_parse_data_url_rejects(url: str, message: str) -> None:
+    with pytest.raises(InvalidDataContentError, match=re.escape(message)):
+        parse_data_url(url)
+
+
+@pytest.mark.parametrize(
+    ("media_type", "extension"),
+    [
+        ("image/png", "png"),
+        ("image/jpeg", "jpg"),
+        ("image/gif", "gif"),
+        ("image/webp", "webp"),
+        ("image/tiff", "tiff"),
+        ("image/x-custom", "x-custom"),
+        ("weird", "weird"),
+        ("image/", "bin"),
+    ],
+)
+def test_extension_for_media_type(media_type: str, extension: str) -> None:
+    assert extension_for_media_type(media_type) == extension
+
+
+@given(st.binary())
+def test_base64_round_trip(data: bytes) -> None:
+    assert decode_base64(encode_base64(data)) == data
+
+
+@given(st.binary())
+def test_data_url_round_trip_keeps_bytes_and_detected_type(data: bytes) -> None:
+    media_type, decoded = parse_data_url(to_data_url(data))
+    assert decoded == data
+    assert media_type == (detect_media_type(data) or "image/png")
