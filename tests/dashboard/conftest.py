@@ -1,4 +1,4 @@
-"""Dashboard test fixtures: a headless Chromium (skipped when absent) and a running fake server."""
+"""Dashboard test fixtures: a headless Chromium, skipped with the install line when it is absent."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from together_image_fake import FakeTogether
-from together_image_fake._server import FakeTogetherServer
 
 from ._browser import CHROMIUM, Browser
 
@@ -28,10 +25,3 @@ def dashboard_browser(tmp_path: Path) -> Iterator[Browser]:
         yield browser
     finally:
         browser.close()
-
-
-@pytest.fixture
-def dashboard_server() -> Iterator[FakeTogetherServer]:
-    """A loopback fake server with a fresh, seeded backend."""
-    with FakeTogetherServer(fake=FakeTogether(seed=8)) as server:
-        yield server

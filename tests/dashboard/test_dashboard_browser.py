@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from together_image_fake._server import FakeTogetherServer
+from together_image_fake import FakeTogetherServer
 
 from ._browser import Browser
 
@@ -34,9 +34,9 @@ def _generate(base_url: str, **body: object) -> requests.Response:
 
 
 def test_live_log_thumbnails_filters_and_reset(
-    dashboard_browser: Browser, dashboard_server: FakeTogetherServer, tmp_path: Path
+    dashboard_browser: Browser, together_fake_server: FakeTogetherServer, tmp_path: Path
 ) -> None:
-    origin = dashboard_server.origin
+    origin = together_fake_server.origin
     page = dashboard_browser.new_page()
     page.navigate(f"{origin}/_fake/")
     page.wait_for("document.getElementById('status').textContent.startsWith('0 calls')")
@@ -44,10 +44,10 @@ def test_live_log_thumbnails_filters_and_reset(
 
     schnell = "black-forest-labs/FLUX.1-schnell"
     first = _generate(
-        dashboard_server.base_url, model=schnell, prompt="a quetzal", width=512, height=512
+        together_fake_server.base_url, model=schnell, prompt="a quetzal", width=512, height=512
     )
-    second = _generate(dashboard_server.base_url, model=schnell, prompt=XSS_PROMPT, steps=4)
-    failing = _generate(dashboard_server.base_url, model="no-such/model", prompt="a heron")
+    second = _generate(together_fake_server.base_url, model=schnell, prompt=XSS_PROMPT, steps=4)
+    failing = _generate(together_fake_server.base_url, model="no-such/model", prompt="a heron")
     assert (first.status_code, second.status_code, failing.status_code) == (200, 200, 404)
 
     # Live refresh: the rows and both thumbnails arrive without a reload.
@@ -104,24 +104,24 @@ HOSTILE_PROMPTS = [
 
 
 def test_prompts_render_verbatim_and_edits_show_their_input_image(
-    dashboard_browser: Browser, dashboard_server: FakeTogetherServer
+    dashboard_browser: Browser, together_fake_server: FakeTogetherServer
 ) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (200, 150), (200, 120, 40)).save(buffer, format="PNG")
     data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     kontext = "black-forest-labs/FLUX.1-kontext-dev"
     edit = _generate(
-        dashboard_server.base_url, model=kontext, prompt="make it snow", image_url=data_url
+        together_fake_server.base_url, model=kontext, prompt="make it snow", image_url=data_url
     )
     assert edit.status_code == 200, edit.text
     for prompt in HOSTILE_PROMPTS:
         answer = _generate(
-            dashboard_server.base_url, model="black-forest-labs/FLUX.1-schnell", prompt=prompt
+            together_fake_server.base_url, model="black-forest-labs/FLUX.1-schnell", prompt=prompt
         )
         assert answer.status_code == 200, answer.text
 
     page = dashboard_browser.new_page()
-    page.navigate(f"{dashboard_server.origin}/_fake/")
+    page.navigate(f"{together_fake_server.origin}/_fake/")
     page.wait_for(f"{ROWS}.length === {len(HOSTILE_PROMPTS) + 1}")
     shown = page.evaluate(f"[...{ROWS}].map((row) => row.querySelector('.prompt').textContent)")
     assert shown == [*reversed(HOSTILE_PROMPTS), "make it snow"]
