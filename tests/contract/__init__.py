@@ -1,0 +1,1 @@
+"""Behavioural contract tests of the fake, run in every fake mode through one fixture."""
