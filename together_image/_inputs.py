@@ -173,15 +173,9 @@ def normalize_prompt(prompt: object) -> NormalizedPrompt:
         raise InvalidArgumentError(
             f"prompt text must be a string or None, got {type(text).__name__}.", argument="prompt"
         )
-    if images is None:
-        images = ()
-    if isinstance(images, (str, bytes, bytearray, memoryview)) or not isinstance(images, Sequence):
-        raise InvalidArgumentError(
-            "prompt images must be a list of images (e.g. [image_bytes]), got "
-            f"{type(images).__name__}.",
-            argument="prompt",
-        )
-    return NormalizedPrompt(text=text, images=normalize_images(images), mask=mask)
+    return NormalizedPrompt(
+        text=text, images=normalize_images(images, argument="prompt"), mask=mask
+    )
 
 
 def parse_size(size: object) -> tuple[int, int] | None:
@@ -279,13 +273,25 @@ def validate_seed(seed: object) -> int | None:
     raise InvalidArgumentError(f"seed must be an integer, got {seed!r}.", argument="seed")
 
 
-def normalize_images(images: Sequence[object]) -> tuple[str, ...]:
-    """Normalize a sequence of image inputs (see ``normalize_image_input``).
+def normalize_images(images: object, *, argument: str = "images") -> tuple[str, ...]:
+    """Normalize a list of image inputs (see ``normalize_image_input``).
 
     Args:
-        images: The inputs.
+        images: A sequence of inputs, or ``None`` for none.
+        argument: The argument name to put in errors.
 
     Returns:
         The ``image_url`` strings in order.
+
+    Raises:
+        InvalidArgumentError: ``images`` is a single image (str, bytes...) or not a sequence.
+        InvalidDataContentError: An image cannot be decoded.
     """
+    if images is None:
+        return ()
+    if isinstance(images, (str, bytes, bytearray, memoryview)) or not isinstance(images, Sequence):
+        raise InvalidArgumentError(
+            f"images must be a list of images (e.g. [image_bytes]), got {type(images).__name__}.",
+            argument=argument,
+        )
     return tuple(normalize_image_input(image) for image in images)

@@ -141,8 +141,8 @@ def test_normalize_prompt(
         (5, "prompt must be a string, an ImagePrompt or a mapping"),
         ({"text": "t", "image": PNG}, r"unknown keys \['image'\]"),
         ({"text": 3}, "prompt text must be a string or None, got int"),
-        ({"images": PNG_B64}, "prompt images must be a list of images"),
-        ({"images": PNG}, "prompt images must be a list of images"),
+        ({"images": PNG_B64}, "images must be a list of images"),
+        ({"images": PNG}, "images must be a list of images"),
         (ImagePrompt(images=42), r"list of images \(e.g. \[image_bytes\]\), got int"),  # type: ignore[arg-type]
     ],
 )

@@ -349,6 +349,15 @@ def test_do_generate_rejects_a_non_string_prompt(model: TogetherAIImageModel) ->
         model.do_generate(prompt=5)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("images", [PNG, PNG_B64, 42])
+def test_do_generate_wants_a_list_of_images(model: TogetherAIImageModel, images: Any) -> None:
+    with pytest.raises(
+        InvalidArgumentError, match=r"^images must be a list of images \(e.g. \[image_bytes\]\)"
+    ) as raised:
+        model.do_generate(prompt="p", images=images)
+    assert raised.value.argument == "images"
+
+
 @pytest.mark.parametrize("model_id", ["", "  ", None, 5])
 def test_model_id_must_be_a_non_empty_string(provider: TogetherAIProvider, model_id: Any) -> None:
     with pytest.raises(InvalidArgumentError, match="model_id must be a non-empty string"):
