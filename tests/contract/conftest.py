@@ -3,8 +3,9 @@
 ``api.post(path, json=...)`` / ``api.get(path)`` send real HTTP requests with ``requests`` and
 return a ``Reply(status, headers, body)``; ``api.fake`` is the ``FakeTogether`` answering them,
 configured by ``@pytest.mark.together_fake(...)``. A mode is an origin plus a context that makes
-the fake answer there: "inprocess" intercepts https://api.together.xyz with ``responses``. A new
-mode adds a parameter and a branch in ``api``; every test then runs in it too.
+the fake answer there: "inprocess" intercepts https://api.together.xyz with ``responses``;
+"server" serves it on a loopback ``FakeTogetherServer``. A new mode adds a parameter and a branch
+in ``api``; every test then runs in it too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from together_image_fake import FakeTogether
+from together_image_fake import FakeTogether, FakeTogetherServer
 from together_image_fake.pytest_plugin import together_fake_options
 
 API_KEY = "test-key"
@@ -109,7 +110,7 @@ class ContractAPI:
         return self.post("/v1/images/generations", json=body)
 
 
-@pytest.fixture(params=["inprocess"])
+@pytest.fixture(params=["inprocess", "server"])
 def api(request: pytest.FixtureRequest) -> Iterator[ContractAPI]:
     """The fake under test, reachable over HTTP in each mode."""
     fake = FakeTogether(**together_fake_options(request))
@@ -117,5 +118,8 @@ def api(request: pytest.FixtureRequest) -> Iterator[ContractAPI]:
         if request.param == "inprocess":
             with fake:
                 yield ContractAPI(fake, "https://api.together.xyz", session, "inprocess")
+        elif request.param == "server":
+            with FakeTogetherServer(fake) as server:
+                yield ContractAPI(fake, server.origin, session, "server")
         else:
             raise AssertionError(f"Unknown fake mode {request.param!r}")
