@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import runpy
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
+import together_image_fake
 from together_image_fake import FakeImageInfo, FakeRequest, FakeTogether, inspect_image
 from together_image_fake._cli import build_parser, main
 
@@ -182,3 +187,62 @@ def test_inspect_fails_clearly(
         path.write_bytes(content)
     assert main(["inspect", str(path)]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_serve_in_process_serves_logs_and_restores_signal_handlers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    original = signal.getsignal(signal.SIGTERM)
+    answers: list[int] = []
+
+    def client_then_stop() -> None:
+        deadline = time.monotonic() + 10
+        while signal.getsignal(signal.SIGTERM) is original:
+            if time.monotonic() > deadline:
+                return  # serve never started: let the assertions below report it
+            time.sleep(0.01)
+        for _ in range(100):
+            try:
+                reply = requests.get(
+                    f"http://127.0.0.1:{port}/v1/models",
+                    headers={"Authorization": "Bearer in-process-key"},
+                    timeout=5,
+                )
+            except requests.ConnectionError:
+                time.sleep(0.01)
+                continue
+            answers.append(reply.status_code)
+            break
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    helper = threading.Thread(target=client_then_stop)
+    helper.start()
+    status = main(["serve", "--port", str(port), "--seed", "1"])
+    helper.join()
+    captured = capsys.readouterr()
+    assert status == 0
+    assert answers == [200]
+    assert (
+        captured.out.splitlines()[0] == f"Serving fake Together API at http://127.0.0.1:{port}/v1"
+    )
+    assert '"GET /v1/models HTTP/1.1" 200' in captured.err
+    assert "in-process-key" not in captured.out + captured.err
+    assert signal.getsignal(signal.SIGTERM) is original
+
+
+def test_python_dash_m_runs_the_same_command(
+    fake_image: tuple[Path, FakeImageInfo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path, info = fake_image
+    monkeypatch.setattr(sys, "argv", ["together-image-fake", "inspect", "--json", str(path)])
+    # run_path, not run_module: pytest's assertion-rewriting loader has no get_code() for runpy.
+    main_path = Path(together_image_fake.__file__).with_name("__main__.py")
+    with pytest.raises(SystemExit) as caught:
+        runpy.run_path(str(main_path), run_name="__main__")
+    assert caught.value.code == 0
+    assert json.loads(capsys.readouterr().out)["prompt"] == info.prompt

@@ -15,9 +15,12 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
+from together_image_fake import FakeResponse
 from together_image_fake.wsgi import (
     FakeSettings,
     InjectedConnectionFault,
+    _EnvironmentApp,
+    app,
     make_wsgi_app,
     settings_from_environ,
 )
@@ -220,3 +223,44 @@ def test_settings_round_trip_through_the_environment(
 def test_bad_settings_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         settings_from_environ({name: value})
+
+
+def test_default_app_builds_its_fake_from_the_environment() -> None:
+    default_app = _EnvironmentApp({"TOGETHER_FAKE_API_KEYS": "k1, k2", "TOGETHER_FAKE_SEED": "3"})
+    statuses = []
+    for key in ("k2", "k3"):
+        env: dict[str, Any] = {
+            "PATH_INFO": "/v1/models",
+            "HTTP_AUTHORIZATION": f"Bearer {key}",
+            "wsgi.input": io.BytesIO(),
+        }
+        setup_testing_defaults(env)
+        captured = Captured()
+        b"".join(default_app(env, captured))
+        statuses.append(captured.status)
+    assert statuses == ["200 OK", "401 Unauthorized"]
+    assert isinstance(app, _EnvironmentApp)
+
+
+def test_unknown_status_gets_a_placeholder_reason() -> None:
+    class OddStatus:
+        def handle(self, request: object) -> FakeResponse:
+            return FakeResponse(status=599, body=b"odd")
+
+    env: dict[str, Any] = {"wsgi.input": io.BytesIO()}
+    setup_testing_defaults(env)
+    captured = Captured()
+    make_wsgi_app(OddStatus())(env, captured)  # type: ignore[arg-type]
+    assert captured.status == "599 Unknown"
+
+
+def test_latency_is_waited_before_answering() -> None:
+    class Slow:
+        def handle(self, request: object) -> FakeResponse:
+            return FakeResponse(status=200, body=b"late", delay_s=0.05)
+
+    env: dict[str, Any] = {"wsgi.input": io.BytesIO()}
+    setup_testing_defaults(env)
+    captured = Captured()
+    assert b"".join(make_wsgi_app(Slow())(env, captured)) == b"late"  # type: ignore[arg-type]
+    assert captured.status == "200 OK"
