@@ -197,6 +197,10 @@ class FakeTogetherServer:
             server.base_url                            # "http://127.0.0.1:PORT/v1"
             server.fake.calls                          # what clients sent
 
+    Paths reach the fake as sent. ``together`` >= 3 appends ``/v1`` itself, so it takes ``origin``
+    as its base URL; given ``base_url`` it calls ``/v1/v1/...``, which gets the fake's 404 naming
+    its routes rather than a silent success the real API would not give.
+
     Args:
         fake: The backend to serve; a fresh ``FakeTogether()`` when ``None``.
         host: Interface to bind (``127.0.0.1``; ``::1`` for IPv6).
