@@ -118,12 +118,16 @@ class InProcessMock:
                     break
         if path is None:
             return self._blocked(prepared)
+        try:
+            body = _body_bytes(prepared.body)
+        except UnicodeEncodeError as error:
+            return error
         request = FakeRequest(
             method=str(prepared.method).upper(),
             path=path,
             query=url.query,
             headers={name.lower(): value for name, value in prepared.headers.items()},
-            body=_body_bytes(prepared.body),
+            body=body,
             origin=IN_PROCESS_ORIGIN,
         )
         response = self._fake.handle(request)
@@ -163,7 +167,8 @@ def _body_bytes(body: object) -> bytes:
     if isinstance(body, bytes):
         return body
     if isinstance(body, str):
-        return body.encode("utf-8")
+        # http.client sends a str body as ISO-8859-1 (and fails on other text); so does the fake.
+        return body.encode("iso-8859-1")
     if isinstance(body, (bytearray, memoryview)):
         return bytes(body)
     if hasattr(body, "read"):

@@ -1,0 +1,175 @@
+"""Rendering: exact sizes, determinism, caching, edits, and the metadata round trip."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from together_image_fake import FakeImageInfo, inspect_image
+from together_image_fake._render import Renderer, RenderSpec, _encode, embed_metadata
+
+BASE = RenderSpec(
+    model="black-forest-labs/FLUX.1-schnell",
+    prompt="a quetzal mid flight",
+    negative_prompt=None,
+    width=96,
+    height=64,
+    seed=1,
+    steps=4,
+    index=0,
+    output_format="jpeg",
+    input_sha256=None,
+    input_url=None,
+    fake_seed=None,
+)
+
+texts = st.text(max_size=200)
+optional_texts = st.none() | texts
+infos = st.builds(
+    FakeImageInfo,
+    request_id=optional_texts,
+    model=texts,
+    prompt=st.text(max_size=70_000) | texts,
+    negative_prompt=optional_texts,
+    width=st.integers(1, 4096),
+    height=st.integers(1, 4096),
+    seed=st.integers(-(2**63), 2**64),
+    steps=st.integers(0, 100),
+    index=st.integers(0, 9),
+    output_format=st.sampled_from(["jpeg", "png"]),
+    input_sha256=optional_texts,
+    input_url=optional_texts,
+)
+specs = st.builds(
+    RenderSpec,
+    model=st.sampled_from(["black-forest-labs/FLUX.1-schnell", "black-forest-labs/FLUX.2-dev"]),
+    prompt=texts,
+    negative_prompt=optional_texts,
+    width=st.integers(1, 300),
+    height=st.integers(1, 300),
+    seed=st.integers(0, 2**32),
+    steps=st.integers(1, 50),
+    index=st.integers(0, 3),
+    output_format=st.sampled_from(["jpeg", "png"]),
+    input_sha256=st.none(),
+    input_url=st.none() | st.just("https://example.com/a.png"),
+    fake_seed=st.none() | st.integers(0, 10),
+)
+
+
+def _png(color: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PLAIN = {fmt: _encode(Image.new("RGB", (8, 8), (9, 9, 9)), fmt) for fmt in ("jpeg", "png")}
+
+
+@given(infos, st.sampled_from(["jpeg", "png"]))
+def test_metadata_round_trips_every_field(info: FakeImageInfo, fmt: str) -> None:
+    tagged = embed_metadata(PLAIN[fmt], info)
+
+    assert inspect_image(tagged) == info
+    assert Image.open(io.BytesIO(tagged)).convert("RGB").tobytes() == _pixels(PLAIN[fmt])
+
+
+@given(specs, optional_texts)
+def test_rendering_is_deterministic_exact_and_self_describing(
+    spec: RenderSpec, request_id: str | None
+) -> None:
+    first = Renderer().render(spec, input_image=None, request_id=request_id)
+    second = Renderer().render(spec, input_image=None, request_id=request_id)
+
+    assert first == second
+    image = Image.open(io.BytesIO(first))
+    assert image.size == (spec.width, spec.height)
+    assert image.format == spec.output_format.upper()
+    assert inspect_image(first) == spec.info(request_id)
+
+
+def test_repeated_requests_do_not_re_encode() -> None:
+    renderer = Renderer()
+
+    first = renderer.render(BASE, input_image=None, request_id="a")
+    second = renderer.render(BASE, input_image=None, request_id="b")
+
+    assert renderer.renders == 1
+    assert inspect_image(second).request_id == "b"
+    assert first != second
+
+
+def test_the_cache_is_bounded() -> None:
+    renderer = Renderer(cache_bytes=1)
+
+    renderer.render(BASE, input_image=None, request_id=None)
+    renderer.render(BASE, input_image=None, request_id=None)
+
+    assert renderer.renders == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"seed": 2},
+        {"index": 1},
+        {"prompt": "another prompt"},
+        {"model": "black-forest-labs/FLUX.2-dev"},
+        {"fake_seed": 5},
+    ],
+)
+def test_each_request_field_changes_the_pixels(change: dict[str, object]) -> None:
+    renderer = Renderer()
+
+    first = renderer.render(BASE, input_image=None, request_id=None)
+    second = renderer.render(replace(BASE, **change), input_image=None, request_id=None)  # type: ignore[arg-type]
+
+    assert _pixels(first) != _pixels(second)
+
+
+def _pixels(data: bytes) -> bytes:
+    return Image.open(io.BytesIO(data)).convert("RGB").tobytes()
+
+
+def test_an_edit_takes_its_colours_from_the_input() -> None:
+    renderer = Renderer()
+    red, blue = _png((255, 0, 0)), _png((0, 0, 255))
+
+    on_red = renderer.render(replace(BASE, input_sha256="r"), input_image=red, request_id=None)
+    on_blue = renderer.render(replace(BASE, input_sha256="b"), input_image=blue, request_id=None)
+
+    def corner(data: bytes) -> tuple[int, ...]:
+        pixel = Image.open(io.BytesIO(data)).convert("RGB").getpixel((90, 60))
+        assert isinstance(pixel, tuple)
+        return pixel
+
+    assert corner(on_red)[0] > corner(on_red)[2]
+    assert corner(on_blue)[2] > corner(on_blue)[0]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"GIF89a....", "Expected PNG or JPEG"),
+        (_png((1, 1, 1)), "carries no 'together-image-fake' metadata"),
+    ],
+)
+def test_inspect_rejects_images_the_fake_did_not_make(data: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        inspect_image(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"width": "96"}, "'width' must be an int"), ({"output_format": "gif"}, "jpeg or png")],
+)
+def test_inspect_rejects_malformed_metadata(change: dict[str, object], message: str) -> None:
+    forged = replace(BASE.info("x"), **change)  # type: ignore[arg-type]
+
+    with pytest.raises(ValueError, match=message):
+        inspect_image(embed_metadata(PLAIN["png"], forged))

@@ -1,0 +1,154 @@
+"""Validation rules as properties: each rule accepts exactly what it should, strict or relaxed."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from together_image_fake import CATALOG, ModelSpec
+from together_image_fake._validate import (
+    MAX_SIDE,
+    FakeAPIError,
+    check_auth,
+    decode_input_image,
+    validate_generation,
+)
+
+models = st.sampled_from(CATALOG)
+
+
+def _validate(spec: ModelSpec, strict: bool = True, **fields: Any) -> Any:
+    body = {"model": spec.id, "prompt": "a quetzal", **fields}
+    if spec.image_url.value == "required":
+        body.setdefault("image_url", "data:image/png;base64," + base64.b64encode(_png()).decode())
+    return validate_generation(body, spec, strict=strict, remote_images={}, remote_policy="record")
+
+
+def _outcome(call: Callable[[], Any]) -> tuple[Any, FakeAPIError | None]:
+    """Run ``call``; return its result, or the ``FakeAPIError`` it raised."""
+    try:
+        return call(), None
+    except FakeAPIError as error:
+        return None, error
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@given(models, st.sampled_from(["width", "height"]), st.integers(-10, 5000))
+def test_a_side_is_accepted_exactly_when_the_model_allows_it(
+    spec: ModelSpec, name: str, side: int
+) -> None:
+    valid, error = _outcome(lambda: _validate(spec, **{name: side}))
+
+    if spec.sizes.value.allows(side):
+        assert getattr(valid, name) == side
+    else:
+        assert error is not None
+        assert error.status == 400
+        assert error.message.startswith(f"Invalid value for '{name}' parameter. Image {name} must")
+
+
+@given(models, st.integers(-10, 5000))
+def test_relaxed_mode_drops_inferred_size_rules_but_keeps_the_fakes_limit(
+    spec: ModelSpec, side: int
+) -> None:
+    _, error = _outcome(lambda: _validate(spec, strict=False, width=side))
+    accepted = error is None
+
+    if spec.sizes.source == "INF":
+        assert accepted == (1 <= side <= MAX_SIDE)
+    else:
+        assert accepted == spec.sizes.value.allows(side)
+
+
+@given(models, st.integers(-5, 60), st.integers(-2, 8))
+def test_steps_and_n_follow_the_documented_ranges(spec: ModelSpec, steps: int, n: int) -> None:
+    low, high = spec.steps.value
+    expected = low <= steps <= high and 1 <= n <= spec.max_n.value
+    valid, error = _outcome(lambda: _validate(spec, steps=steps, n=n, width=1024, height=1024))
+
+    assert (error is None) == expected
+    if valid is not None:
+        assert (valid.steps, valid.n) == (steps, n)
+
+
+@given(models)
+def test_defaults_come_from_the_catalog(spec: ModelSpec) -> None:
+    valid = _validate(spec)
+
+    assert (valid.width, valid.height) == spec.default_size.value
+    assert (valid.steps, valid.n, valid.seed) == (spec.default_steps.value, 1, None)
+    assert (valid.response_format, valid.output_format) == ("url", "jpeg")
+
+
+@given(models, st.integers(1, 30), st.integers(1, 30))
+def test_aspect_ratios_land_on_the_models_grid(spec: ModelSpec, w: int, h: int) -> None:
+    valid = _validate(spec, aspect_ratio=f"{w}:{h}")
+
+    assert spec.sizes.value.allows(valid.width)
+    assert spec.sizes.value.allows(valid.height)
+    if w > h:
+        assert valid.width >= valid.height
+
+
+@given(st.sampled_from(["Bearer", "bearer", "BEARER", "Basic", "Token"]), st.text(max_size=30))
+def test_auth_accepts_any_non_empty_bearer_key(scheme: str, key: str) -> None:
+    accepted = scheme.lower() == "bearer" and bool(key.strip())
+    found, error = _outcome(lambda: check_auth({"authorization": f"{scheme} {key}"}, None))
+
+    if accepted:
+        assert found == key.strip()
+    else:
+        assert error is not None
+        assert (error.status, error.code) == (401, "invalid_api_key")
+
+
+def test_auth_with_a_key_list_accepts_only_those_keys() -> None:
+    assert check_auth({"authorization": "Bearer a"}, frozenset({"a"})) == "a"
+    with pytest.raises(FakeAPIError, match="Invalid API key provided"):
+        check_auth({"authorization": "Bearer b"}, frozenset({"a"}))
+
+
+@given(st.booleans(), st.booleans(), st.sampled_from(["image/png", "image/jpeg", ""]))
+def test_data_urls_decode_with_or_without_padding_and_line_breaks(
+    strip_padding: bool, wrap: bool, declared: str
+) -> None:
+    encoded = base64.b64encode(_png()).decode()
+    if strip_padding:
+        encoded = encoded.rstrip("=")
+    if wrap:
+        encoded = "\n".join(encoded[i : i + 20] for i in range(0, len(encoded), 20))
+    kontext = next(spec for spec in CATALOG if spec.id.endswith("kontext-pro"))
+
+    valid = _validate(kontext, image_url=f"data:{declared};base64,{encoded}")
+
+    assert valid.input_image == decode_input_image(_png())
+    assert valid.input_image is not None
+    assert valid.input_image.media_type == "image/png"
+
+
+def test_an_oversized_input_image_is_refused() -> None:
+    buffer = io.BytesIO()
+    Image.new("1", (MAX_SIDE + 1, MAX_SIDE)).save(buffer, "PNG")
+
+    with pytest.raises(FakeAPIError, match="too large"):
+        decode_input_image(buffer.getvalue())
+
+
+def test_unsupported_input_formats_are_refused() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "BMP")
+
+    with pytest.raises(FakeAPIError, match="got BMP"):
+        decode_input_image(buffer.getvalue())

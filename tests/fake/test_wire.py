@@ -1,0 +1,69 @@
+"""Wire helpers: ids, timestamps, header order and JSON serialization."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from together_image_fake._wire import (
+    FakeResponse,
+    WireIds,
+    http_date,
+    iso_ms,
+    json_bytes,
+    short_id,
+    sorted_headers,
+)
+
+
+@given(st.integers())
+def test_ids_follow_the_recorded_format_and_share_the_ray(seed: int) -> None:
+    ids = WireIds.draw(random.Random(seed))
+
+    assert re.match(r"^[A-Za-z0-9]{7}-2kFHot-[0-9a-f]{16}-(SEA|PDX|YUL)$", ids.request_id)
+    assert re.match(r"^[0-9a-f]{16}-(SEA|PDX|YUL)$", ids.ray)
+    assert ids.request_id.split("-")[2] == ids.ray.split("-")[0]
+
+
+def test_ids_are_reproducible_from_the_same_random_source() -> None:
+    assert WireIds.draw(random.Random(3)) == WireIds.draw(random.Random(3))
+    assert short_id(random.Random(3)) == short_id(random.Random(3))
+    assert re.match(r"^[A-Za-z0-9]{16}$", short_id(random.Random(3)))
+
+
+@pytest.mark.parametrize(
+    ("epoch", "iso"),
+    [(0.0, "1970-01-01T00:00:00.000Z"), (1780235498.8079, "2026-05-31T13:51:38.807Z")],
+)
+def test_iso_ms_matches_the_x_api_header_format(epoch: float, iso: str) -> None:
+    assert iso_ms(epoch) == iso
+
+
+def test_http_date_is_an_rfc_7231_date() -> None:
+    assert http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def test_headers_are_sorted_like_the_recordings_with_date_first() -> None:
+    headers = sorted_headers({"Server": "s", "Etag": "e", "Date": "d", "cf-ray": "c"})
+
+    assert [name for name, _ in headers] == ["Date", "cf-ray", "Etag", "Server"]
+
+
+def test_header_lookup_is_case_insensitive() -> None:
+    response = FakeResponse(status=200, headers=(("Content-Type", "a"), ("content-type", "b")))
+
+    assert (response.header("CONTENT-TYPE"), response.header("x")) == ("a", None)
+
+
+def test_json_is_indented_and_keeps_key_order() -> None:
+    assert json_bytes({"b": 1, "a": [1]}) == b'{\n  "b": 1,\n  "a": [\n    1\n  ]\n}'
+    assert json_bytes({"b": 1, "a": [1]}, pretty=False) == b'{"b":1,"a":[1]}'
+
+
+def test_json_writes_non_ascii_raw_and_survives_lone_surrogates() -> None:
+    assert json_bytes({"p": "café"}) == '{\n  "p": "café"\n}'.encode()
+    assert json_bytes({"p": "\ud800"}) == b'{\n  "p": "\\ud800"\n}'
