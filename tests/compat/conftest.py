@@ -2,9 +2,10 @@
 fake server.
 
 They need packages the default test run does not install, so they run only in the ``compat`` tox
-env, which sets ``TOGETHER_IMAGE_COMPAT=1`` (``.ci/run`` runs every env of the envlist, this one
-included). Without that variable the test modules here are not collected, so ``tox -e py`` stays
-fast and needs neither the SDK nor Node. The AI SDK is installed with npm into a per-session
+env (``TOGETHER_IMAGE_COMPAT=1``: ``together`` 3.x and the AI SDK) and the ``compat-legacy`` env
+(``TOGETHER_IMAGE_COMPAT=legacy``: ``together`` 1.x); ``.ci/run`` runs every env of the envlist,
+these included. Without that variable no module here is collected, so ``tox -e py`` stays fast and
+needs neither the SDKs nor Node. The AI SDK is installed with npm into a per-session
 temporary folder; those tests skip, saying why, only when ``node`` or ``npm`` is missing.
 """
 
@@ -22,9 +23,15 @@ from PIL import Image
 
 from together_image_fake import FakeTogether, FakeTogetherServer
 
-COMPAT_ENABLED = os.environ.get("TOGETHER_IMAGE_COMPAT") == "1"
-if not COMPAT_ENABLED:
-    collect_ignore_glob = ["test_*.py"]
+# Which modules each compat env runs (by its TOGETHER_IMAGE_COMPAT value); other runs collect none.
+_MODULES_BY_ENV = {
+    "1": ("test_together_sdk.py", "test_ai_sdk.py"),
+    "legacy": ("test_together_legacy.py",),
+}
+_SELECTED = _MODULES_BY_ENV.get(os.environ.get("TOGETHER_IMAGE_COMPAT", ""), ())
+collect_ignore = [
+    module for modules in _MODULES_BY_ENV.values() for module in modules if module not in _SELECTED
+]
 
 COMPAT_KEY = "tgp_v1_compat-test-key"
 AI_SDK_PACKAGES = ("ai@7.0.173", "@ai-sdk/togetherai@3.0.54")
