@@ -41,7 +41,6 @@ from together_image_fake._validate import (
     model_rate_limit,
     named_error,
     parse_json_object,
-    peek_model,
     request_blocked,
     resolve_model,
     safety_checker,
@@ -591,12 +590,13 @@ class FakeTogether:
         for name in ("width", "height"):
             value = body.get(name)
             log[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
-        fault = self._take_fault(peek_model(request.body))
+        model = log["model"]
+        fault = self._take_fault(model)
         response: FakeResponse | None = None
         try:
             if fault is not None:
                 log["fault"] = fault.describe()
-                response = self._fault_response(fault, ctx, request)
+                response = self._fault_response(fault, ctx, model)
             if response is None:
                 response = self._generate_images(request, ctx, log)
         except FakeAPIError as error:
@@ -781,7 +781,7 @@ class FakeTogether:
         return None
 
     def _fault_response(
-        self, fault: Fault, ctx: _Context, request: FakeRequest
+        self, fault: Fault, ctx: _Context, model: str | None
     ) -> FakeResponse | None:
         """The answer a fault forces, or ``None`` when it only adds latency."""
         if fault.kind in ("reset", "timeout"):
@@ -797,7 +797,6 @@ class FakeTogether:
                 "Date": http_date(ctx.received),
             }
             return FakeResponse(status=status, headers=sorted_headers(headers), body=body)
-        model = peek_model(request.body)
         if fault.error is not None:
             error = named_error(fault.error, model=model, status=fault.status)
         elif fault.status is not None:

@@ -32,6 +32,7 @@ METADATA_KEY = "together-image-fake"
 _KEY_BYTES = METADATA_KEY.encode("ascii")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CANVAS_MAX_SIDE = 512
+_FIELD_SIDE = 64  # the colour field is drawn at most this big, then enlarged
 _JPEG_QUALITY = 85
 _COM_CHUNK = 60_000  # below the 65,533-byte payload limit of one JPEG segment
 MEDIA_TYPES: dict[OutputFormat, str] = {"jpeg": "image/jpeg", "png": "image/png"}
@@ -244,33 +245,37 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def _draw(spec: RenderSpec, input_image: bytes | None) -> Image.Image:
     rng = _spec_rng(spec)
-    scale = min(1.0, _CANVAS_MAX_SIDE / max(spec.width, spec.height))
-    canvas_size = (max(1, round(spec.width * scale)), max(1, round(spec.height * scale)))
-    canvas = _background(rng, canvas_size, input_image)
-    _label(canvas, spec)
-    if canvas.size != (spec.width, spec.height):
-        # Nearest-neighbour costs a tenth of bilinear at 1024² and keeps the label crisp.
-        canvas = canvas.resize((spec.width, spec.height), Image.Resampling.NEAREST)
-    return canvas
+    size = (spec.width, spec.height)
+    # Everything is drawn small and enlarged with nearest-neighbour, which costs a tenth of a
+    # smooth resize at 1024² and keeps the label's text crisp.
+    scale = min(1.0, _CANVAS_MAX_SIDE / max(size))
+    image = _background(rng, size, input_image)
+    _label(image, spec, scale)
+    return image
 
 
 def _background(
     rng: random.Random, size: tuple[int, int], input_image: bytes | None
 ) -> Image.Image:
     tint = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    small = (min(size[0], _FIELD_SIDE), min(size[1], _FIELD_SIDE))
     if input_image is not None:
         with Image.open(io.BytesIO(input_image)) as source:
-            base = source.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+            base = source.convert("RGB").resize(small, Image.Resampling.BILINEAR)
         # Visibly derived from the input, yet different for each seed and index.
-        return Image.blend(base, Image.new("RGB", size, tint), 0.25)
-    grid = Image.new("RGB", (3, 3))
-    grid.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(9)])
-    return grid.resize(size, Image.Resampling.BILINEAR)
+        field = Image.blend(base, Image.new("RGB", small, tint), 0.25)
+    else:
+        grid = Image.new("RGB", (3, 3))
+        colours = [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(9)]
+        grid.putdata(colours)
+        field = grid.resize(small, Image.Resampling.BILINEAR)
+    return field.resize(size, Image.Resampling.NEAREST) if small != size else field
 
 
-def _label(canvas: Image.Image, spec: RenderSpec) -> None:
-    width = canvas.width
-    font_size = max(6, min(width // 30, 28))
+def _label(image: Image.Image, spec: RenderSpec, scale: float) -> None:
+    """Draw the black band that says what was asked, at ``scale``, and paste it enlarged."""
+    strip_width = max(1, round(image.width * scale))
+    font_size = max(6, min(strip_width // 30, 28))
     prompt = spec.prompt if len(spec.prompt) <= 48 else spec.prompt[:47] + "…"
     lines = [
         "FAKE IMAGE · together-image-fake",
@@ -283,13 +288,27 @@ def _label(canvas: Image.Image, spec: RenderSpec) -> None:
     elif spec.input_url is not None:
         lines.append(f"edit of {spec.input_url[:60]}")
     line_height = font_size + max(1, font_size // 4)
-    draw = ImageDraw.Draw(canvas)
-    draw.rectangle((0, 0, width, line_height * len(lines) + font_size // 2), fill=(0, 0, 0))
-    font = _font(font_size)
+    strip_height = line_height * len(lines) + font_size // 2
+    strip = Image.new("L", (strip_width, strip_height))
     for number, line in enumerate(lines):
-        # Surrogates cannot be drawn; the metadata keeps the exact prompt anyway.
-        printable = line.encode("utf-8", "replace").decode("utf-8")
-        draw.text((font_size // 2, font_size // 4 + number * line_height), printable, font=font)
+        mask = _line_mask(line, font_size)
+        left, top = font_size // 2, font_size // 4 + number * line_height
+        visible = mask.crop((0, 0, max(0, strip_width - left), mask.height))
+        strip.paste(255, (left, top, left + visible.width, top + visible.height), visible)
+    height = min(image.height, max(1, round(strip_height / scale)))
+    image.paste(strip.resize((image.width, height), Image.Resampling.NEAREST).convert("RGB"))
+
+
+@lru_cache(maxsize=1024)
+def _line_mask(text: str, font_size: int) -> Image.Image:
+    """One line of label text as a mask, cached: most lines repeat from request to request."""
+    # Surrogates cannot be drawn; the metadata keeps the exact prompt anyway.
+    printable = text.encode("utf-8", "replace").decode("utf-8")
+    font = _font(font_size)
+    right, bottom = font.getbbox(printable)[2:]
+    mask = Image.new("L", (max(1, int(right)), max(1, int(bottom))))
+    ImageDraw.Draw(mask).text((0, 0), printable, font=font, fill=255)
+    return mask
 
 
 def _encode(image: Image.Image, output_format: OutputFormat) -> bytes:

@@ -335,16 +335,6 @@ def parse_json_object(headers: Mapping[str, str], body: bytes, *, strict: bool) 
     return parsed
 
 
-def peek_model(body: bytes) -> str | None:
-    """Return ``body["model"]`` if the body is a JSON object with a string model, else ``None``."""
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    model = parsed.get("model") if isinstance(parsed, dict) else None
-    return model if isinstance(model, str) else None
-
-
 def resolve_model(body: Mapping[str, Any], catalog: Catalog, *, serve_retired: bool) -> ModelSpec:
     """Find the model a request names.
 

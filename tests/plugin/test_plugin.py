@@ -9,8 +9,6 @@ import pytest
 import together_image  # noqa: F401
 import together_image_fake  # noqa: F401
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def test_together_fake_intercepts_requests_and_logs_calls(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
