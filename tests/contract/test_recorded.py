@@ -6,11 +6,12 @@ name (the recorded set must be present) and by value where the value is not per-
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from together_image_fake._wire import etag
+from together_image_fake._wire import etag, json_bytes
 
 from ._recorded import (
     ACCEPTED_SIZES,
@@ -129,3 +130,21 @@ def test_real_urls_use_the_recorded_shape(api: ContractAPI) -> None:
     url = api.generate(prompt=SHIBA_PROMPT).json()["data"][0]["url"]
 
     assert re.match(r"^https?://[^/]+/shrt/[A-Za-z0-9]{16}$", url)
+
+
+@pytest.mark.parametrize(
+    "exchange", [e for e in EXCHANGES if "Etag" in e.headers], ids=lambda e: e.name
+)
+def test_etag_formula_reproduces_the_recorded_etags(exchange: Exchange) -> None:
+    assert exchange.response is not None
+
+    assert etag(exchange.response.encode()) == exchange.headers["Etag"]
+
+
+@pytest.mark.parametrize(
+    "exchange", [e for e in EXCHANGES if e.response and "\n" in e.response], ids=lambda e: e.name
+)
+def test_serializer_reproduces_the_recorded_bodies(exchange: Exchange) -> None:
+    assert exchange.response is not None
+
+    assert json_bytes(json.loads(exchange.response)) == exchange.response.encode()
