@@ -221,3 +221,42 @@ def test_every_error_parses_in_the_client(error: str | int, html: bool) -> None:
     assert raised.value.status_code == answered.status
     if answered.error is not None:
         assert raised.value.message == answered.error["message"]
+
+
+paths = st.one_of(
+    st.sampled_from(
+        [
+            "/v1/images/generations",
+            "/v1/models",
+            "/shrt/abc",
+            "/_fake/",
+            "/_fake/calls",
+            "/_fake/reset",
+            "/_fake/faults",
+            "/_fake/models",
+            "/_fake/images/1/0",
+            "/_fake/inputs/1",
+        ]
+    ),
+    st.text(max_size=30).map(lambda text: "/" + text),
+)
+
+
+@given(st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD"]), paths, raw_bodies, header_sets)
+def test_no_request_to_any_route_crashes_the_fake_or_gets_a_5xx(
+    method: str, path: str, body: bytes, headers: dict[str, str]
+) -> None:
+    fake = FakeTogether(seed=0)
+    fake.handle(
+        FakeRequest(method="POST", path="/v1/images/generations", headers=headers, body=body)
+    )
+
+    response = fake.handle(FakeRequest(method=method, path=path, headers=headers, body=body))
+
+    assert 200 <= response.status < 500
+    if (
+        response.header("Content-Type") == "application/json; charset=utf-8"
+        and response.status >= 400
+    ):
+        parsed = json.loads(response.body)
+        assert "error" in parsed
