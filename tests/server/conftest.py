@@ -108,6 +108,7 @@ def split_http(raw: bytes) -> tuple[int, dict[str, str], bytes]:
     return status, headers, body
 
 
-def connection_threads() -> list[threading.Thread]:
-    """The server's live per-connection threads."""
-    return [t for t in threading.enumerate() if t.name.startswith("together-fake-conn:")]
+def connection_threads(server: FakeTogetherServer) -> list[threading.Thread]:
+    """The live per-connection threads of ``server`` (other tests' servers may run too)."""
+    name = f"together-fake-conn:{server.port}"
+    return [thread for thread in threading.enumerate() if thread.name == name]
