@@ -16,6 +16,7 @@ import logging
 import signal
 import sys
 import threading
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -75,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="largest request body accepted, larger ones get 413 (default: %(default)s)",
     )
+    serve.add_argument(
+        "--open",
+        action="store_true",
+        help="open the dashboard (http://HOST:PORT/_fake/) in the default web browser",
+    )
     serve.set_defaults(run=_serve)
 
     inspect = commands.add_parser(
@@ -132,6 +138,14 @@ def _serve(args: argparse.Namespace) -> int:
             f"Dashboard at {server.origin}/_fake/ ; together>=3 SDK base URL: {server.origin}",
             flush=True,
         )
+        if args.open:
+            dashboard = f"{server.origin}/_fake/"
+            opened = webbrowser.open(dashboard)
+            print(
+                f"Opening the dashboard at {dashboard}"
+                + ("" if opened else " (no browser found here: open it by hand)"),
+                flush=True,
+            )
         # A timed wait lets the signal handler's Event.set() be seen promptly on every platform.
         while not stop.wait(0.5):
             pass

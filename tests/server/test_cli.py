@@ -247,3 +247,31 @@ def test_python_dash_m_runs_the_same_command(
         runpy.run_path(str(main_path), run_name="__main__")
     assert caught.value.code == 0
     assert json.loads(capsys.readouterr().out)["prompt"] == info.prompt
+
+
+def test_serve_open_prints_and_opens_the_dashboard(tmp_path: Path) -> None:
+    marker = tmp_path / "opened.txt"
+    # webbrowser honours $BROWSER: a tiny "browser" that writes down the URL it was asked to open.
+    browser = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\").write(sys.argv[2])'"
+    env = {**os.environ, "BROWSER": f"{browser} {marker} %s"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "together_image_fake", "serve", "--port", "0", "--open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        match = SERVING.match(process.stdout.readline().rstrip("\n"))
+        assert match is not None
+        origin = match.group(1).removesuffix("/v1")
+        assert process.stdout.readline().startswith(f"Dashboard at {origin}/_fake/")
+        assert process.stdout.readline().rstrip("\n") == f"Opening the dashboard at {origin}/_fake/"
+        deadline = time.monotonic() + 10
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert marker.read_text() == f"{origin}/_fake/"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
