@@ -1,0 +1,316 @@
+"""Keeping secrets out of cassettes: a scrubbing pass, then a scan that refuses to save.
+
+``Scrubber`` removes what is known to be secret before anything is written: credential headers
+(dropped, only their names kept), credential query parameters and JSON fields (value replaced by
+``SCRUBBED``), and every occurrence of a known secret value (API keys given by the caller, read
+from ``TOGETHER_API_KEY``, or seen in an ``Authorization`` header while recording) in URLs, header
+values, texts and JSON strings. ``scan()`` is the last line of defence: it walks the document about
+to be written and its sidecar blobs and reports every known secret, key-shaped string and
+high-entropy token it still finds, so the caller can refuse to save. Findings never quote the
+secret itself, only where it is, what kind it is and how long.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote, quote_plus
+
+SCRUBBED = "<scrubbed>"
+"""What a scrubbed value is replaced with."""
+
+SECRET_ENV_VARS: tuple[str, ...] = ("TOGETHER_API_KEY", "TOGETHER_AI_API_KEY")
+"""Environment variables whose values are always treated as known secrets."""
+
+MIN_SECRET_LENGTH = 6
+"""Shorter known secrets are not searched for: they would match ordinary text."""
+
+# Header names that carry credentials. Whole names, or a credential word between dashes, so that
+# rate-limit headers such as ``X-Ratelimit-Limit-Tokens`` (a count) are kept.
+_SECRET_HEADER = re.compile(
+    r"^(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key)$"
+    r"|(?:^|-)(?:token|secret|password|passwd|api-?key|session|credential)(?:$|-)",
+    re.IGNORECASE,
+)
+# JSON field and query parameter names that carry credentials.
+_SECRET_FIELD = re.compile(
+    r"^(?:api[_-]?key|apikey|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|secret"
+    r"|client[_-]?secret|password|passwd|authorization|auth|signature|sig"
+    r"|x-amz-signature|x-amz-credential|x-amz-security-token)$",
+    re.IGNORECASE,
+)
+# A credential query parameter inside any text (e.g. a presigned URL in a response body).
+_SECRET_QUERY_IN_TEXT = re.compile(
+    r"(?P<head>[?&](?:api[_-]?key|apikey|key|access[_-]?token|token|secret|password|signature|sig"
+    r"|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)(?P<value>[^&#\s\"'<>]+)",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"\bbearer\s+(?P<token>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
+
+# Shapes of API keys [INF]: Together's current ``tgp_v1_…`` keys, OpenAI-style ``sk-…`` keys,
+# and generic ``key: value`` assignments left in free text.
+_KEY_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Together-style API key", re.compile(r"\btgp_v\d+_[A-Za-z0-9_-]{16,}")),
+    ("sk- style API key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}")),
+    (
+        "credential assignment",
+        re.compile(
+            r"(?i)\b(?:api[_-]?key|access[_-]?token|secret|password)\b[\"']?\s*[:=]\s*[\"']?"
+            r"(?!<scrubbed>)[A-Za-z0-9._~+/=-]{8,}"
+        ),
+    ),
+)
+
+# Benign high-entropy strings the real API and the fake produce; removed before the token scan.
+DEFAULT_ALLOW: tuple[str, ...] = (
+    r'W/"[0-9a-f]+-[A-Za-z0-9+/]{27}"',  # Etag (Express weak Etag over the body) [REC]
+    r"\b[A-Za-z0-9]{7}-[A-Za-z0-9]{6}-[0-9a-f]{16}(?:-[A-Z]{3})?\b",  # response ids [REC]
+    r"\b[0-9a-f]{64}\.(?:jpe?g|png|webp|gif|bin|txt)\b",  # content-addressed file names
+)
+
+_TOKEN = re.compile(r"[A-Za-z0-9_+/=-]{24,}")
+_HEX_RUN = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])")
+ENTROPY_THRESHOLD = 4.0
+"""Bits per character from which a long mixed-alphabet token counts as random (a key) [INF]."""
+_PATH_PART_MAX = 16
+
+FindingKind = Literal["known secret", "key shape", "high-entropy token"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretFinding:
+    """Something in a cassette that looks like a secret.
+
+    Attributes:
+        where: Location, e.g. ``interactions[0].request.headers.X-Custom`` or ``blob <name>``.
+        kind: ``"known secret"``, ``"key shape"`` (with the shape's name in ``detail``) or
+            ``"high-entropy token"``.
+        detail: A description that never contains the secret itself.
+    """
+
+    where: str
+    kind: FindingKind
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind} ({self.detail})"
+
+
+def secrets_from_environment(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return the values of ``SECRET_ENV_VARS`` that are set (empty values skipped)."""
+    env = os.environ if environ is None else environ
+    return [env[name] for name in SECRET_ENV_VARS if env.get(name)]
+
+
+class Scrubber:
+    """Removes credentials and known secret values from recorded traffic.
+
+    Args:
+        secrets: Secret values to remove wherever they appear.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.learn(secret)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The known secret values (long enough to search for)."""
+        return frozenset(self._secrets)
+
+    def learn(self, secret: str) -> None:
+        """Treat ``secret`` as a known secret from now on (ignored when too short to search)."""
+        secret = secret.strip()
+        if len(secret) >= MIN_SECRET_LENGTH and secret != SCRUBBED:
+            self._secrets.add(secret)
+
+    def learn_from_headers(self, headers: Iterable[tuple[str, str]]) -> None:
+        """Learn the credentials a request carries (bearer tokens, key headers)."""
+        for name, value in headers:
+            if not _SECRET_HEADER.search(name):
+                continue
+            scheme, _, rest = value.strip().partition(" ")
+            self.learn(rest if scheme.lower() in ("bearer", "basic", "token") and rest else value)
+
+    def text(self, text: str) -> str:
+        """Return ``text`` with known secrets and credential query values replaced."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            for form in _forms(secret):
+                text = text.replace(form, SCRUBBED)
+        return _SECRET_QUERY_IN_TEXT.sub(lambda m: m.group("head") + SCRUBBED, text)
+
+    def headers(
+        self, headers: Iterable[tuple[str, str]]
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """Split headers into the kept ones (values scrubbed) and the names of dropped ones.
+
+        Returns:
+            ``(kept, dropped_names)``.
+        """
+        kept: list[tuple[str, str]] = []
+        dropped: list[str] = []
+        for name, value in headers:
+            if _SECRET_HEADER.search(name):
+                dropped.append(name)
+            else:
+                kept.append((name, self.text(value)))
+        return tuple(kept), tuple(dropped)
+
+    def json(self, value: Any) -> Any:
+        """Return a copy of a JSON value with credential fields and known secrets scrubbed."""
+        if isinstance(value, dict):
+            return {
+                key: SCRUBBED
+                if _SECRET_FIELD.match(key) and isinstance(item, str) and item
+                else self.json(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self.json(item) for item in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header of this name carries credentials (and is never recorded)."""
+    return bool(_SECRET_HEADER.search(name))
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a JSON field or query parameter of this name carries credentials."""
+    return bool(_SECRET_FIELD.match(name))
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    """The ways a secret may be written: as is, percent-encoded, form-encoded."""
+    return tuple(dict.fromkeys((secret, quote(secret, safe=""), quote_plus(secret))))
+
+
+def shannon_entropy(text: str) -> float:
+    """Return the Shannon entropy of ``text`` in bits per character (0 for empty text)."""
+    if not text:
+        return 0.0
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
+
+
+def scan(
+    document: Any,
+    *,
+    blobs: Mapping[str, bytes] | None = None,
+    secrets: Iterable[str] = (),
+    allow: Iterable[str] = (),
+) -> list[SecretFinding]:
+    """Find what still looks like a secret in a cassette document and its blobs.
+
+    Every string of the document (keys and values) is checked for known secrets (also
+    percent-encoded), key shapes (bearer tokens, ``tgp_…``/``sk-…`` keys, ``api_key=…``) and
+    high-entropy tokens (24+ characters of a key alphabet with entropy of at least
+    ``ENTROPY_THRESHOLD`` bits per character, or 32+ hex digits). Blobs are checked for known
+    secrets only (images are high-entropy by nature).
+
+    Args:
+        document: The JSON document about to be written.
+        blobs: Sidecar files about to be written, by name.
+        secrets: Known secret values.
+        allow: Regular expressions of benign strings to ignore (added to ``DEFAULT_ALLOW``).
+
+    Returns:
+        The findings, in document order; empty when the cassette is clean.
+    """
+    known = [s for s in dict.fromkeys(s.strip() for s in secrets) if len(s) >= MIN_SECRET_LENGTH]
+    allowed = [re.compile(pattern) for pattern in (*DEFAULT_ALLOW, *allow)]
+    findings: list[SecretFinding] = []
+    for where, text in _strings(document, ""):
+        findings.extend(_scan_text(where, text, known, allowed))
+    for name, data in (blobs or {}).items():
+        for index, secret in enumerate(known):
+            if any(form.encode("utf-8") in data for form in _forms(secret)):
+                findings.append(
+                    SecretFinding(
+                        where=f"blob {name}",
+                        kind="known secret",
+                        detail=f"known secret #{index + 1}, {len(secret)} characters",
+                    )
+                )
+    return findings
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            yield path + " (name)", str(key)
+            # Content hashes are named by their field; they are checksums, not credentials.
+            if key == "sha256" and isinstance(item, str):
+                continue
+            yield from _strings(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        yield where, value
+
+
+def _scan_text(
+    where: str, text: str, known: list[str], allowed: list[re.Pattern[str]]
+) -> Iterator[SecretFinding]:
+    for index, secret in enumerate(known):
+        if any(form in text for form in _forms(secret)):
+            yield SecretFinding(
+                where=where,
+                kind="known secret",
+                detail=f"known secret #{index + 1}, {len(secret)} characters",
+            )
+    for match in _BEARER.finditer(text):
+        yield SecretFinding(
+            where=where,
+            kind="key shape",
+            detail=f"bearer token, {len(match.group('token'))} characters",
+        )
+    for name, shape in _KEY_SHAPES:
+        for match in shape.finditer(text):
+            yield SecretFinding(
+                where=where, kind="key shape", detail=f"{name}, {len(match.group(0))} characters"
+            )
+    residue = text
+    for pattern in allowed:
+        residue = pattern.sub(" ", residue)
+    for match in _HEX_RUN.finditer(residue):
+        yield SecretFinding(
+            where=where,
+            kind="high-entropy token",
+            detail=f"{len(match.group(0))} hex digits",
+        )
+    residue = _HEX_RUN.sub(" ", residue)
+    for match in _TOKEN.finditer(residue):
+        token = match.group(0)
+        if _looks_like_path(token):
+            continue
+        classes = sum(
+            (
+                any(c.islower() for c in token),
+                any(c.isupper() for c in token),
+                any(c.isdigit() for c in token),
+            )
+        )
+        entropy = shannon_entropy(token)
+        if classes >= 2 and entropy >= ENTROPY_THRESHOLD:
+            yield SecretFinding(
+                where=where,
+                kind="high-entropy token",
+                detail=f"{len(token)} characters, {entropy:.1f} bits/char",
+            )
+
+
+def _looks_like_path(token: str) -> bool:
+    """A URL path or slug (several short parts between ``/``/``-``) rather than one random run."""
+    parts = [part for part in re.split(r"[/-]", token) if part]
+    return len(parts) >= 3 and all(len(part) <= _PATH_PART_MAX for part in parts)
