@@ -1,0 +1,626 @@
+"""Recording real traffic into cassettes: the recorder, a ``requests`` hook, and a forwarding proxy.
+
+``CassetteRecorder`` collects interactions and scrubs each as it arrives (credential headers
+dropped, known secrets and credential parameters replaced; every bearer key it sees becomes a
+known secret); ``save()`` scrubs everything once more with all the secrets learned and hands the
+cassette to ``Cassette.save``, whose scan refuses to write anything still key-like. Traffic gets
+in two ways. ``record_cassette()`` wraps ``requests``' ``HTTPAdapter.send`` for the duration of a
+``with`` block, so it records our client or any ``requests``-based code, whatever the upstream.
+``TogetherProxy`` is a ``FakeTogether`` whose ``handle()`` forwards to a real upstream (Together,
+or another fake) with ``urllib3`` (below ``requests``, so the in-process interception never loops
+back), optionally recording: hosted in-process it serves pytest's ``record``/``live`` modes,
+hosted by the loopback server it is ``together-image-fake record``, a recording proxy for clients
+in any language. Recording is the one place the fake package opens outbound connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from unittest import mock
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from together_image_fake._backend import FakeTogether
+from together_image_fake._cassette import (
+    BlobPolicy,
+    Cassette,
+    CassetteError,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    content_type_of,
+    json_style_of,
+    render_json,
+)
+from together_image_fake._secrets import Scrubber, secrets_from_environment
+from together_image_fake._wire import FakeRequest, FakeResponse, ResponseAction
+
+DEFAULT_UPSTREAM = "https://api.together.ai/v1"
+"""The real API's current base URL [DOC OPENAPI servers, 2026-04]."""
+
+PLACEHOLDER_KEYS: tuple[str, ...] = ("together-fake-key",)
+"""Keys the pytest fixtures send when a test gives none; the proxy swaps them for the real key."""
+
+# Headers that describe one hop, not the exchange; never recorded or forwarded.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_PROXY_TIMEOUT_S = 120.0
+logger = logging.getLogger("together_image_fake.record")
+
+
+class CassetteRecorder:
+    """Collects scrubbed interactions and saves them as a cassette.
+
+    Thread-safe: concurrent requests (e.g. ``n`` > 1 split into parallel calls) are recorded in
+    the order they complete.
+
+    Args:
+        path: The cassette file to write on ``save()``.
+        secrets: Secret values to scrub (``TOGETHER_API_KEY`` and ``TOGETHER_AI_API_KEY`` from
+            ``environ`` are always added, as is every credential seen in a request).
+        blobs: ``"sidecar"`` (image bytes in ``<stem>.blobs/``) or ``"elide"`` (left out).
+        allow: Regular expressions of benign strings the final scan must not flag.
+        meta: Extra metadata for the cassette (``recorded_at`` and ``recorded_with`` are added).
+        environ: Environment to read secret variables from (``os.environ`` when ``None``).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        secrets: Iterable[str] = (),
+        blobs: BlobPolicy = "sidecar",
+        allow: Iterable[str] = (),
+        meta: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if blobs not in ("sidecar", "elide"):
+            raise ValueError(f"blobs must be 'sidecar' or 'elide', got {blobs!r}")
+        self.path = Path(path)
+        self.blobs: BlobPolicy = blobs
+        self.allow = tuple(allow)
+        self.meta = dict(meta or {})
+        self._scrubber = Scrubber([*secrets, *secrets_from_environment(environ)])
+        self._interactions: list[Interaction] = []
+        self._lock = threading.Lock()
+
+    @property
+    def interactions(self) -> list[Interaction]:
+        """The interactions recorded so far (scrubbed with the secrets known when each arrived)."""
+        with self._lock:
+            return list(self._interactions)
+
+    def add(
+        self,
+        *,
+        method: str,
+        url: str,
+        request_headers: Iterable[tuple[str, str]],
+        request_body: bytes,
+        status: int = 0,
+        response_headers: Iterable[tuple[str, str]] = (),
+        response_body: bytes = b"",
+        action: ResponseAction = "respond",
+    ) -> Interaction:
+        """Scrub and record one exchange.
+
+        Args:
+            method: Request method.
+            url: Absolute request URL.
+            request_headers: Request headers as sent (credentials included: they are learned,
+                then dropped).
+            request_body: Request body bytes.
+            status: Response status (ignored for a connection-level ``action``).
+            response_headers: Response headers.
+            response_body: Response body bytes, decoded (no content encoding).
+            action: ``"respond"``, or ``"reset"``/``"timeout"`` when no response came.
+
+        Returns:
+            The recorded (scrubbed) interaction.
+        """
+        request_headers = tuple(request_headers)
+        with self._lock:
+            self._scrubber.learn_from_headers(request_headers)
+            request = RecordedRequest(
+                method=method.upper(),
+                url=url,
+                # Content-Length is derived from the body, which is stored canonically.
+                headers=tuple(
+                    (n, v)
+                    for n, v in request_headers
+                    if n.lower() not in _HOP_BY_HOP and n.lower() != "content-length"
+                ),
+                body=request_body,
+            )
+            if action == "respond":
+                response = RecordedResponse(
+                    status=status,
+                    headers=_recordable_response_headers(tuple(response_headers)),
+                    body=response_body,
+                )
+            else:
+                response = RecordedResponse(status=0, action=action)
+            interaction = self._scrub(Interaction(request=request, response=response))
+            self._interactions.append(interaction)
+        return interaction
+
+    def cassette(self) -> Cassette:
+        """The cassette so far, scrubbed again with every secret learned while recording."""
+        with self._lock:
+            interactions = tuple(self._scrub(item) for item in self._interactions)
+            secrets_known = len(self._scrubber.secrets)
+        meta = {
+            "recorded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "recorded_with": f"together-image-fake {_version()}",
+            "secrets_scrubbed": secrets_known,
+            **self.meta,
+        }
+        return Cassette(interactions=interactions, meta=meta)
+
+    def save(self) -> Path:
+        """Write the cassette (atomically, after the secret scan).
+
+        Returns:
+            The cassette's path.
+
+        Raises:
+            SecretLeakError: If the scan still finds a secret; nothing is written then.
+        """
+        return self.cassette().save(
+            self.path, blobs=self.blobs, secrets=self._scrubber.secrets, allow=self.allow
+        )
+
+    def _scrub(self, interaction: Interaction) -> Interaction:
+        scrubber = self._scrubber
+        request = interaction.request
+        headers, dropped = scrubber.headers(request.headers)
+        request = RecordedRequest(
+            method=request.method,
+            url=scrubber.text(request.url),
+            headers=headers,
+            body=_scrub_body(scrubber, request.body),
+            scrubbed_headers=tuple(dict.fromkeys((*request.scrubbed_headers, *dropped))),
+        )
+        response = interaction.response
+        if response.action == "respond":
+            kept, _ = scrubber.headers(response.headers)
+            response = RecordedResponse(
+                status=response.status,
+                headers=kept,
+                body=_scrub_body(scrubber, response.body, content_type_of(response.headers)),
+            )
+        return Interaction(request=request, response=response, provenance=interaction.provenance)
+
+
+def _scrub_body(scrubber: Scrubber, body: bytes, content_type: str = "") -> bytes:
+    """Scrub a text or JSON body; binary bodies (images) are left to the final scan."""
+    if not body or content_type.startswith("image/"):
+        return body
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+    scrubbed = scrubber.text(text).encode("utf-8")
+    try:
+        value = json_loads(scrubbed)
+    except ValueError:
+        return scrubbed
+    cleaned = scrubber.json(value)
+    if cleaned == value:
+        return scrubbed
+    style = json_style_of(scrubbed, value)
+    return render_json(cleaned, *style) if style else render_json(cleaned, "compact")
+
+
+def json_loads(data: bytes) -> Any:
+    """Parse JSON bytes, raising ``ValueError`` for anything that is not JSON."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError) as error:
+        raise ValueError(str(error)) from error
+
+
+def _recordable_response_headers(
+    headers: tuple[tuple[str, str], ...],
+) -> tuple[tuple[str, str], ...]:
+    encoded = any(n.lower() == "content-encoding" for n, _ in headers)
+    # Bodies are recorded decoded, so the encoding and the encoded length no longer apply.
+    return tuple(
+        (name, value)
+        for name, value in headers
+        if name.lower() not in _HOP_BY_HOP
+        and name.lower() != "content-encoding"
+        and not (encoded and name.lower() == "content-length")
+    )
+
+
+def _version() -> str:
+    try:
+        return metadata.version("together-image")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# ---- the requests hook ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def record_cassette(
+    path: str | os.PathLike[str],
+    *,
+    secrets: Iterable[str] = (),
+    blobs: BlobPolicy = "sidecar",
+    allow: Iterable[str] = (),
+    meta: Mapping[str, Any] | None = None,
+    hosts: Iterable[str] | None = None,
+) -> Iterator[CassetteRecorder]:
+    """Record every ``requests`` exchange made inside the block, then save the cassette.
+
+    Works with our client and any ``requests``-based code, against any upstream (the real API, a
+    ``FakeTogetherServer``…). Start it inside other ``requests`` mocks (after them), so it records
+    what they answer. The cassette is saved when the block exits normally; after an exception
+    nothing is written.
+
+    Example::
+
+        with record_cassette("fixtures/quetzal.json"):
+            generate_image(
+                model=togetherai.image("black-forest-labs/FLUX.1-schnell"), prompt="a quetzal"
+            )
+
+    Args:
+        path: The cassette file to write.
+        secrets: Extra secret values to scrub (see ``CassetteRecorder``).
+        blobs: ``"sidecar"`` or ``"elide"``.
+        allow: Regular expressions of benign strings the final scan must not flag.
+        meta: Extra cassette metadata.
+        hosts: Record only requests to these host names (all when ``None``).
+
+    Yields:
+        The recorder (``recorder.interactions`` shows what was captured so far).
+
+    Raises:
+        SecretLeakError: On exit, if the scan finds a secret (nothing is written).
+    """
+    recorder = CassetteRecorder(path, secrets=secrets, blobs=blobs, allow=allow, meta=meta)
+    wanted = None if hosts is None else {host.lower() for host in hosts}
+    previous = HTTPAdapter.send
+
+    def send(adapter: HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any) -> Any:
+        url = str(request.url)
+        recorded = wanted is None or (urlsplit(url).hostname or "").lower() in wanted
+        try:
+            response = previous(adapter, request, **kwargs)
+        except requests.exceptions.RequestException as error:
+            if recorded and isinstance(error, (requests.Timeout, requests.ConnectionError)):
+                action: ResponseAction = (
+                    "timeout" if isinstance(error, requests.Timeout) else "reset"
+                )
+                recorder.add(
+                    method=str(request.method),
+                    url=url,
+                    request_headers=request.headers.items(),
+                    request_body=_prepared_body(request.body),
+                    action=action,
+                )
+            raise
+        if recorded:
+            recorder.add(
+                method=str(request.method),
+                url=url,
+                request_headers=request.headers.items(),
+                request_body=_prepared_body(request.body),
+                status=response.status_code,
+                response_headers=response.headers.items(),
+                response_body=response.content,
+            )
+        return response
+
+    with mock.patch.object(HTTPAdapter, "send", send):
+        yield recorder
+    recorder.save()
+
+
+def _prepared_body(body: object) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    # A streamed upload (a file or generator) was consumed by sending; it cannot be re-read.
+    return b""
+
+
+# ---- the forwarding proxy ---------------------------------------------------------------------
+
+
+class TogetherProxy(FakeTogether):
+    """A ``FakeTogether`` that forwards API requests to an upstream, optionally recording them.
+
+    Host it like any fake: ``with proxy:`` in-process (pytest's ``record``/``live`` modes) or
+    ``FakeTogetherServer(fake=proxy)`` (``together-image-fake record``). ``/_fake/…`` control
+    routes, the call log and the dashboard work as usual; everything else goes upstream.
+
+    Args:
+        upstream: Base URL to forward to (``…/v1``).
+        recorder: Records every forwarded exchange when given.
+        api_key: Sent upstream instead of a missing key or a fixtures placeholder key
+            (``PLACEHOLDER_KEYS``); other keys pass through unchanged.
+        timeout_s: Read timeout for upstream answers (image models can take 20 s and more).
+        base_urls: Extra base URLs to intercept in-process.
+        cdn_origin: Where ``/shrt/<id>`` image downloads go; by default the real CDN
+            (``https://api.together.ai``) for a Together upstream, else the upstream's origin.
+    """
+
+    def __init__(
+        self,
+        upstream: str = DEFAULT_UPSTREAM,
+        *,
+        recorder: CassetteRecorder | None = None,
+        api_key: str | None = None,
+        timeout_s: float = _PROXY_TIMEOUT_S,
+        base_urls: Sequence[str] = (),
+        cdn_origin: str | None = None,
+    ) -> None:
+        parts = urlsplit(upstream.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"Expected an http(s) upstream base URL like {DEFAULT_UPSTREAM}, got {upstream!r}"
+            )
+        super().__init__(base_urls=base_urls)
+        self.upstream = upstream.rstrip("/")
+        self.recorder = recorder
+        self._api_key = api_key
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._root = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
+        self._keeps_v1 = parts.path.endswith("/v1")
+        together = (parts.hostname or "").endswith(("together.ai", "together.xyz"))
+        self._cdn_origin = cdn_origin or ("https://api.together.ai" if together else self._origin)
+        self._timeout = urllib3.Timeout(connect=10.0, read=timeout_s)
+        self._pool = urllib3.PoolManager()
+
+    def target_url(self, request: FakeRequest) -> str:
+        """The upstream URL a request is forwarded to."""
+        if request.path.startswith("/shrt/"):
+            url = self._cdn_origin + request.path
+        elif self._keeps_v1 or not request.path.startswith("/v1"):
+            url = self._origin + self._root + request.path
+        else:
+            url = self._origin + self._root + request.path[3:]
+        parts = urlsplit(url)
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, request.query, ""))
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        """Forward to the upstream (the control API ``/_fake/…`` is served locally)."""
+        if request.path.startswith("/_fake"):
+            return super().handle(request)
+        ctx = self._context()
+        url = self.target_url(request)
+        headers = self._forward_headers(request.headers)
+        try:
+            answer = self._pool.request(
+                request.method,
+                url,
+                body=request.body or None,
+                headers=headers,
+                timeout=self._timeout,
+                retries=False,
+                redirect=False,
+                preload_content=True,
+                decode_content=True,
+            )
+        except urllib3.exceptions.HTTPError as error:
+            action: ResponseAction = (
+                "timeout" if isinstance(error, urllib3.exceptions.TimeoutError) else "reset"
+            )
+            logger.warning("upstream %s %s failed: %s", request.method, url, type(error).__name__)
+            if self.recorder is not None:
+                self.recorder.add(
+                    method=request.method,
+                    url=url,
+                    request_headers=headers.items(),
+                    request_body=request.body,
+                    action=action,
+                )
+            return self._log(ctx, request, FakeResponse(status=0, action=action), {})
+        response_headers = _recordable_response_headers(tuple(answer.headers.items()))
+        if self.recorder is not None:
+            self.recorder.add(
+                method=request.method,
+                url=url,
+                request_headers=headers.items(),
+                request_body=request.body,
+                status=answer.status,
+                response_headers=response_headers,
+                response_body=answer.data,
+            )
+        response = FakeResponse(status=answer.status, headers=response_headers, body=answer.data)
+        return self._log(ctx, request, response, {"body": _json_or_none(request.body)})
+
+    def _forward_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        forwarded = {
+            name: value
+            for name, value in headers.items()
+            if name.lower() not in _HOP_BY_HOP and name.lower() not in ("host", "content-length")
+        }
+        if self._api_key:
+            key = forwarded.get("authorization", "").partition(" ")[2]
+            if not key.strip() or key.strip() in PLACEHOLDER_KEYS:
+                forwarded["authorization"] = f"Bearer {self._api_key}"
+        return forwarded
+
+    def stop(self) -> None:
+        """Stop intercepting and close upstream connections."""
+        super().stop()
+        self._pool.clear()
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json_loads(body) if body else None
+    except ValueError:
+        return None
+
+
+# ---- command line -----------------------------------------------------------------------------
+
+
+def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``together-image-fake record`` to the command line's subparsers."""
+    record = commands.add_parser(
+        "record",
+        help="record traffic to a cassette through a local proxy",
+        description=(
+            "Serve a recording proxy on loopback: point any client at the printed base URL, its "
+            "requests go to --upstream, and every exchange is recorded. On Ctrl+C or SIGTERM the "
+            "cassette is scrubbed, scanned for secrets and saved (or refused, exit status 1)."
+        ),
+    )
+    record.add_argument("--cassette", required=True, metavar="PATH", help="cassette file to write")
+    record.add_argument(
+        "--upstream",
+        default=DEFAULT_UPSTREAM,
+        metavar="URL",
+        help="base URL to forward to (default: %(default)s)",
+    )
+    record.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+    )
+    record.add_argument(
+        "--port",
+        type=int,
+        default=8788,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    record.add_argument(
+        "--secret",
+        dest="secrets",
+        action="append",
+        default=[],
+        metavar="VALUE",
+        help="a secret value to scrub besides TOGETHER_API_KEY and seen bearer keys (repeatable)",
+    )
+    record.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="a benign pattern the secret scan must not flag (repeatable)",
+    )
+    record.add_argument(
+        "--elide-images",
+        action="store_true",
+        help="leave image bytes out (keep size, type and hash) instead of sidecar files",
+    )
+    record.add_argument(
+        "--api-key-from-env",
+        action="store_true",
+        help="send TOGETHER_API_KEY upstream for requests that carry no key",
+    )
+    record.set_defaults(run=_run_record)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    recorder = CassetteRecorder(
+        args.cassette,
+        secrets=args.secrets,
+        blobs="elide" if args.elide_images else "sidecar",
+        allow=args.allow,
+        meta={"upstream": args.upstream},
+    )
+    try:
+        proxy = TogetherProxy(
+            args.upstream,
+            recorder=recorder,
+            api_key=os.environ.get("TOGETHER_API_KEY") if args.api_key_from_env else None,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    status = serve_until_signalled(
+        proxy,
+        host=args.host,
+        port=args.port,
+        banner=lambda url: f"Recording to {args.cassette}: proxy at {url} -> {args.upstream}",
+    )
+    if status:
+        return status
+    try:
+        path = recorder.save()
+    except CassetteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Saved {len(recorder.interactions)} interaction(s) to {path}", file=sys.stderr, flush=True
+    )
+    return 0
+
+
+def serve_until_signalled(
+    fake: FakeTogether, *, host: str, port: int, banner: Callable[[str], str]
+) -> int:
+    """Serve ``fake`` on a loopback server until SIGINT/SIGTERM, printing ``banner(base_url)``
+    as the first stdout line (flushed).
+
+    Returns:
+        0 after a clean stop, 1 when the address cannot be bound, 2 for a bad port.
+    """
+    from together_image_fake._server import FakeTogetherServer
+
+    if not 0 <= port <= 65535:
+        print(f"error: --port must be between 0 and 65535, got {port}", file=sys.stderr)
+        return 2
+    server = FakeTogetherServer(fake, host=host, port=port)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"))
+    server_logger = logging.getLogger("together_image_fake.server")
+    server_logger.addHandler(handler)
+    server_logger.setLevel(logging.INFO)
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server.start()
+        except OSError as error:
+            print(f"error: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+            return 1
+        print(banner(server.base_url), flush=True)
+        # A timed wait lets the handler's Event.set() be seen promptly on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        server_logger.removeHandler(handler)
+    return 0

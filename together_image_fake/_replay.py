@@ -1,0 +1,506 @@
+"""Replaying cassettes: ``CassettePlayer`` answers requests from recorded interactions.
+
+``CassettePlayer`` is a ``FakeTogether`` whose ``handle()`` looks requests up in a cassette instead
+of validating and rendering, so every adapter hosts it unchanged: in-process (``with player:``),
+the loopback server (``FakeTogetherServer(fake=player)``), the WSGI app. The control API, call log
+and dashboard keep working. A request matches an interaction on method, API path (``/v1/…`` or
+``/shrt/…``, whatever the host), query (scrubbed values match anything) and canonical JSON body
+minus the ignored fields (``seed`` is a common one); headers are not compared. Interactions play
+once each, in order, unless ``allow_repeats``. When nothing matches, ``CassetteMismatchError``
+shows the request and a field-by-field diff against the nearest recorded interactions, in the
+spirit of ``responses``' "no match" messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from together_image_fake._backend import FakeTogether
+from together_image_fake._cassette import (
+    Cassette,
+    CassetteError,
+    Interaction,
+    api_path,
+)
+from together_image_fake._secrets import SCRUBBED
+from together_image_fake._wire import JSON_CONTENT_TYPE, FakeRequest, FakeResponse, etag, json_bytes
+
+MismatchPolicy = Literal["raise", "respond"]
+
+_NEAREST = 3
+_SHOWN = 80
+_SHRT_URL = re.compile(rb"https?://[^/\"\s]+(/shrt/[A-Za-z0-9]+)")
+_ABSENT = object()
+
+
+class CassetteMismatchError(CassetteError, AssertionError):
+    """No recorded interaction matches a request (or every match was already played).
+
+    Attributes:
+        request: The request that found no match.
+        report: The full explanation (also the message).
+    """
+
+    def __init__(self, request: FakeRequest, report: str) -> None:
+        super().__init__(report)
+        self.request = request
+        self.report = report
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Key:
+    """What matching compares, for a recorded or an incoming request."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: Any
+
+
+class CassettePlayer(FakeTogether):
+    """A fake that answers from a cassette.
+
+    Args:
+        cassette: A ``Cassette`` or the path of a cassette file.
+        ignore: Body fields left out of matching: top-level names (``"seed"``) or dotted paths
+            (``"image_loras.0.scale"``).
+        allow_repeats: Once every interaction matching a request has played, play the last one
+            again instead of failing (useful for polling or retry loops).
+        on_mismatch: ``"raise"`` raises ``CassetteMismatchError`` out of ``handle()`` (in-process
+            tests fail with the report); ``"respond"`` answers 404 in the real error shape with
+            the report as the message and code ``"cassette_mismatch"`` (for server mode).
+        rewrite_urls: Point ``…/shrt/<id>`` image URLs in replayed bodies at the origin the
+            client called (changes the bytes and Etag; needed in server mode to fetch images).
+        base_urls: Extra base URLs to intercept in-process.
+        sleep: Sleep function for the in-process adapter.
+
+    Raises:
+        CassetteFormatError: If the cassette file cannot be read.
+    """
+
+    def __init__(
+        self,
+        cassette: Cassette | str | Path,
+        *,
+        ignore: Iterable[str] = (),
+        allow_repeats: bool = False,
+        on_mismatch: MismatchPolicy = "raise",
+        rewrite_urls: bool = False,
+        base_urls: Sequence[str] = (),
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if on_mismatch not in ("raise", "respond"):
+            raise ValueError(f"on_mismatch must be 'raise' or 'respond', got {on_mismatch!r}")
+        super().__init__(base_urls=base_urls, sleep=sleep)
+        self.source = str(cassette) if not isinstance(cassette, Cassette) else "<cassette>"
+        self.cassette = cassette if isinstance(cassette, Cassette) else Cassette.load(cassette)
+        self.ignore = tuple(ignore)
+        self.allow_repeats = allow_repeats
+        self.on_mismatch: MismatchPolicy = on_mismatch
+        self.rewrite_urls = rewrite_urls
+        self._keys = [
+            _recorded_key(interaction, self.ignore) for interaction in self.cassette.interactions
+        ]
+        self._plays = [0] * len(self._keys)
+        self.mismatches: list[CassetteMismatchError] = []
+
+    def reset(self) -> None:
+        """Forget the call log and mismatches and make every interaction playable again."""
+        super().reset()
+        with self._lock:
+            self._plays = [0] * len(self._keys)
+            self.mismatches = []
+
+    @property
+    def play_counts(self) -> list[int]:
+        """How many times each interaction was played, in cassette order."""
+        with self._lock:
+            return list(self._plays)
+
+    def unplayed(self) -> list[Interaction]:
+        """The interactions no request has played yet."""
+        with self._lock:
+            return [
+                interaction
+                for interaction, plays in zip(self.cassette.interactions, self._plays, strict=True)
+                if plays == 0
+            ]
+
+    def assert_all_played(self) -> None:
+        """Raise ``AssertionError`` naming every interaction no request played."""
+        missing = [
+            f"  #{index} {interaction.request.method} {api_path(interaction.request.url)}"
+            for index, interaction in enumerate(self.cassette.interactions)
+            if self._plays[index] == 0
+        ]
+        if missing:
+            raise AssertionError(
+                f"{len(missing)} recorded interaction(s) of {self.source} were never played:\n"
+                + "\n".join(missing)
+            )
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        """Answer from the cassette (the control API ``/_fake/…`` is served as usual)."""
+        if request.path.startswith("/_fake"):
+            return super().handle(request)
+        ctx = self._context()
+        key = _incoming_key(request, self.ignore)
+        with self._lock:
+            index = self._choose(key)
+            if index is not None:
+                self._plays[index] += 1
+        if index is None:
+            error = CassetteMismatchError(request, self._report(request, key))
+            with self._lock:
+                self.mismatches.append(error)
+            if self.on_mismatch == "raise":
+                raise error
+            return self._log(ctx, request, _mismatch_response(error), _log_fields(key))
+        response = self._response(self.cassette.interactions[index], request)
+        return self._log(ctx, request, response, _log_fields(key))
+
+    def _choose(self, key: _Key) -> int | None:
+        matching = [i for i, recorded in enumerate(self._keys) if _matches(recorded, key)]
+        for index in matching:
+            if self._plays[index] == 0:
+                return index
+        if matching and self.allow_repeats:
+            return matching[-1]
+        return None
+
+    def _response(self, interaction: Interaction, request: FakeRequest) -> FakeResponse:
+        recorded = interaction.response
+        if recorded.action != "respond":
+            return FakeResponse(status=0, action=recorded.action)
+        body = recorded.body
+        headers = recorded.headers
+        if self.rewrite_urls:
+            rewritten = _SHRT_URL.sub(lambda m: request.origin.encode() + m.group(1), body)
+            if rewritten != body:
+                body = rewritten
+                headers = tuple(
+                    (name, _refreshed(name, value, body)) for name, value in recorded.headers
+                )
+        return FakeResponse(status=recorded.status, headers=headers, body=body)
+
+    def _report(self, request: FakeRequest, key: _Key) -> str:
+        shown_query = f"?{request.query}" if request.query else ""
+        lines = [
+            f"No recorded interaction in {self.source} matches this request:",
+            f"  {request.method} {request.path}{shown_query}",
+        ]
+        if key.body is not _ABSENT:
+            lines.append(f"  body: {_show(key.body, limit=400)}")
+        if self.ignore:
+            lines.append(f"  (ignored body fields: {', '.join(self.ignore)})")
+        already = [
+            i for i, recorded in enumerate(self._keys) if _matches(recorded, key) and self._plays[i]
+        ]
+        if already:
+            lines.append(
+                f"It matches interaction(s) {', '.join(f'#{i}' for i in already)}, but each was "
+                "already played; record the repeated call too, or pass allow_repeats=True."
+            )
+            return "\n".join(lines)
+        if not self._keys:
+            lines.append("The cassette has no interactions.")
+            return "\n".join(lines)
+        ranked = sorted(range(len(self._keys)), key=lambda i: (_distance(self._keys[i], key), i))
+        lines.append("Nearest recorded interactions:")
+        for index in ranked[:_NEAREST]:
+            recorded = self._keys[index]
+            differences = _differences(recorded, key)
+            lines.append(
+                f"  #{index} {recorded.method} {recorded.path} (played "
+                f"{self._plays[index]} time(s)): {len(differences)} difference(s)"
+            )
+            lines.extend(f"      {difference}" for difference in differences[:8])
+            if len(differences) > 8:
+                lines.append(f"      … and {len(differences) - 8} more")
+        if len(self._keys) > _NEAREST:
+            lines.append(f"  ({len(self._keys) - _NEAREST} more interaction(s) not shown)")
+        return "\n".join(lines)
+
+
+# ---- matching ---------------------------------------------------------------------------------
+
+
+def _recorded_key(interaction: Interaction, ignore: tuple[str, ...]) -> _Key:
+    request = interaction.request
+    parts = urlsplit(request.url)
+    return _Key(
+        method=request.method.upper(),
+        path=api_path(request.url),
+        query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
+        body=_body_value(request.body, ignore),
+    )
+
+
+def _incoming_key(request: FakeRequest, ignore: tuple[str, ...]) -> _Key:
+    return _Key(
+        method=request.method.upper(),
+        path=api_path(request.path),
+        query=tuple(parse_qsl(request.query, keep_blank_values=True)),
+        body=_body_value(request.body, ignore),
+    )
+
+
+def _body_value(body: bytes, ignore: tuple[str, ...]) -> Any:
+    """The JSON value of a body minus ignored fields; raw bytes for non-JSON; ``_ABSENT`` if
+    empty."""
+    if not body:
+        return _ABSENT
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return body
+    for dotted in ignore:
+        value = _without(value, dotted.split("."))
+    return value
+
+
+def _without(value: Any, path: list[str]) -> Any:
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict) and head in value:
+        if not rest:
+            return {k: v for k, v in value.items() if k != head}
+        return {**value, head: _without(value[head], rest)}
+    if isinstance(value, list) and head.isdigit() and int(head) < len(value):
+        index = int(head)
+        if not rest:
+            return value[:index] + value[index + 1 :]
+        return [*value[:index], _without(value[index], rest), *value[index + 1 :]]
+    return value
+
+
+def _matches(recorded: _Key, incoming: _Key) -> bool:
+    return (
+        recorded.method == incoming.method
+        and recorded.path == incoming.path
+        and _query_matches(recorded.query, incoming.query)
+        and _value_matches(recorded.body, incoming.body)
+    )
+
+
+def _query_matches(
+    recorded: tuple[tuple[str, str], ...], incoming: tuple[tuple[str, str], ...]
+) -> bool:
+    if len(recorded) != len(incoming):
+        return False
+    return all(
+        rn == n and rv in (SCRUBBED, v)
+        for (rn, rv), (n, v) in zip(sorted(recorded), sorted(incoming), strict=True)
+    )
+
+
+def _value_matches(recorded: Any, incoming: Any) -> bool:
+    """Equality, where an ``{"$elided": …}`` marker matches the image it stands for."""
+    if isinstance(recorded, dict) and "$elided" in recorded and isinstance(incoming, str):
+        return _elided_matches(recorded["$elided"], incoming)
+    if isinstance(recorded, dict) and isinstance(incoming, dict):
+        return recorded.keys() == incoming.keys() and all(
+            _value_matches(recorded[k], incoming[k]) for k in recorded
+        )
+    if isinstance(recorded, list) and isinstance(incoming, list):
+        return len(recorded) == len(incoming) and all(
+            _value_matches(r, i) for r, i in zip(recorded, incoming, strict=True)
+        )
+    if type(recorded) is not type(incoming) and not (
+        isinstance(recorded, (int, float))
+        and isinstance(incoming, (int, float))
+        and not isinstance(recorded, bool)
+        and not isinstance(incoming, bool)
+    ):
+        return False
+    return bool(recorded == incoming)
+
+
+def _elided_matches(info: Any, text: str) -> bool:
+    sha256 = info.get("sha256") if isinstance(info, dict) else None
+    if sha256 is None:
+        return True
+    payload = text.partition(",")[2] if text.startswith("data:") else text
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except ValueError:
+        return False
+    return bool(hashlib.sha256(data).hexdigest() == sha256)
+
+
+def _flatten(value: Any, prefix: str = "body") -> dict[str, Any]:
+    if isinstance(value, dict) and "$elided" not in value:
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}.{key}"))
+        return flat or {prefix: value}
+    if isinstance(value, list):
+        flat = {}
+        for index, item in enumerate(value):
+            flat.update(_flatten(item, f"{prefix}[{index}]"))
+        return flat or {prefix: value}
+    return {prefix: value}
+
+
+def _differences(recorded: _Key, incoming: _Key) -> list[str]:
+    found: list[str] = []
+    if recorded.method != incoming.method:
+        found.append(f"method: recorded {recorded.method}, sent {incoming.method}")
+    if recorded.path != incoming.path:
+        found.append(f"path: recorded {recorded.path}, sent {incoming.path}")
+    if not _query_matches(recorded.query, incoming.query):
+        found.append(f"query: recorded {dict(recorded.query)}, sent {dict(incoming.query)}")
+    if recorded.body is _ABSENT or incoming.body is _ABSENT or isinstance(recorded.body, bytes):
+        if not _value_matches(recorded.body, incoming.body):
+            found.append(f"body: recorded {_show(recorded.body)}, sent {_show(incoming.body)}")
+        return found
+    if isinstance(incoming.body, bytes):
+        found.append(f"body: recorded JSON, sent non-JSON {_show(incoming.body)}")
+        return found
+    left, right = _flatten(recorded.body), _flatten(incoming.body)
+    for name in sorted(set(left) | set(right), key=lambda n: (n not in left, n)):
+        old, new = left.get(name, _ABSENT), right.get(name, _ABSENT)
+        if old is _ABSENT or new is _ABSENT or not _value_matches(old, new):
+            found.append(f"{name}: recorded {_show(old)}, sent {_show(new)}")
+    return found
+
+
+def _distance(recorded: _Key, incoming: _Key) -> int:
+    score = 0
+    if recorded.method != incoming.method:
+        score += 1000
+    if recorded.path != incoming.path:
+        score += 100
+    return score + len(_differences(recorded, incoming))
+
+
+def _show(value: Any, limit: int = _SHOWN) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    if isinstance(value, bytes):
+        text = value[:limit].decode("utf-8", "replace")
+        return repr(text + ("…" if len(value) > limit else ""))
+    if isinstance(value, dict) and "$elided" in value:
+        return "(an elided image)"
+    text = json.dumps(_shorten(value), ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shorten(value: Any) -> Any:
+    """Summarize data URLs and long strings so reports stay readable."""
+    if isinstance(value, dict):
+        return {key: _shorten(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shorten(item) for item in value]
+    if isinstance(value, str) and len(value) > _SHOWN:
+        digest = hashlib.sha256(value.encode()).hexdigest()[:12]
+        return f"{value[:40]}… ({len(value)} chars, sha256 {digest}…)"
+    return value
+
+
+def _refreshed(name: str, value: str, body: bytes) -> str:
+    lowered = name.lower()
+    if lowered == "content-length":
+        return str(len(body))
+    if lowered == "etag":
+        return etag(body)
+    return value
+
+
+def _log_fields(key: _Key) -> dict[str, Any]:
+    body = key.body if isinstance(key.body, dict) else None
+    fields: dict[str, Any] = {"body": body}
+    for name in ("model", "prompt", "response_format"):
+        if body is not None and isinstance(body.get(name), str):
+            fields[name] = body[name]
+    return fields
+
+
+def _mismatch_response(error: CassetteMismatchError) -> FakeResponse:
+    body = json_bytes(
+        {
+            "id": None,
+            "error": {
+                "message": error.report,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "cassette_mismatch",
+            },
+        }
+    )
+    headers = (("Content-Length", str(len(body))), ("Content-Type", JSON_CONTENT_TYPE))
+    return FakeResponse(status=404, headers=headers, body=body)
+
+
+# ---- command line -----------------------------------------------------------------------------
+
+
+def add_replay_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``together-image-fake replay`` to the command line's subparsers."""
+    replay = commands.add_parser(
+        "replay",
+        help="serve a cassette over HTTP",
+        description=(
+            "Answer requests from a recorded cassette over HTTP until interrupted, for clients in "
+            "any language. A request no interaction matches gets a 404 whose message explains "
+            "the nearest recorded ones (code cassette_mismatch)."
+        ),
+    )
+    replay.add_argument("--cassette", required=True, metavar="PATH", help="cassette to replay")
+    replay.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+    )
+    replay.add_argument(
+        "--port",
+        type=int,
+        default=8787,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    replay.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="body field left out of matching, e.g. seed (repeatable)",
+    )
+    replay.add_argument(
+        "--allow-repeats", action="store_true", help="replay the last match again once all played"
+    )
+    replay.add_argument(
+        "--keep-urls",
+        action="store_true",
+        help="keep recorded /shrt/ image URLs instead of pointing them at this server",
+    )
+    replay.set_defaults(run=_run_replay)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from together_image_fake._record import serve_until_signalled
+
+    try:
+        player = CassettePlayer(
+            args.cassette,
+            ignore=args.ignore,
+            allow_repeats=args.allow_repeats,
+            on_mismatch="respond",
+            rewrite_urls=not args.keep_urls,
+        )
+    except (CassetteError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    count = len(player.cassette.interactions)
+    return serve_until_signalled(
+        player,
+        host=args.host,
+        port=args.port,
+        banner=lambda url: f"Replaying {args.cassette} ({count} interactions) at {url}",
+    )
