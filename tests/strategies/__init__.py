@@ -1,0 +1,1 @@
+"""Tests of the shipped Hypothesis strategies and their entry-point hook."""
