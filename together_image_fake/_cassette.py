@@ -342,6 +342,9 @@ def write_atomically(path: Path, data: bytes) -> None:
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
+        # mkstemp creates 0600 files; a cassette is a shared fixture, so keep the old file's mode
+        # or use the usual 0644.
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.replace(temporary, path)

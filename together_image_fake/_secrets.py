@@ -73,11 +73,12 @@ DEFAULT_ALLOW: tuple[str, ...] = (
     r"\b[0-9a-f]{64}\.(?:jpe?g|png|webp|gif|bin|txt)\b",  # content-addressed file names
 )
 
-_TOKEN = re.compile(r"[A-Za-z0-9_+/=-]{24,}")
+_TOKEN = re.compile(r"[A-Za-z0-9_+/=.-]{24,}")
+_MIN_TOKEN = 24
 _HEX_RUN = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])")
 ENTROPY_THRESHOLD = 4.0
 """Bits per character from which a long mixed-alphabet token counts as random (a key) [INF]."""
-_PATH_PART_MAX = 16
+_SLUG_PART_MAX = 16
 
 FindingKind = Literal["known secret", "key shape", "high-entropy token"]
 
@@ -291,26 +292,27 @@ def _scan_text(
         )
     residue = _HEX_RUN.sub(" ", residue)
     for match in _TOKEN.finditer(residue):
-        token = match.group(0)
-        if _looks_like_path(token):
-            continue
-        classes = sum(
-            (
-                any(c.islower() for c in token),
-                any(c.isupper() for c in token),
-                any(c.isdigit() for c in token),
+        # Path segments are judged one by one: a URL or file path is many short words.
+        for segment in match.group(0).split("/"):
+            if len(segment) < _MIN_TOKEN or _is_slug(segment):
+                continue
+            classes = sum(
+                (
+                    any(c.islower() for c in segment),
+                    any(c.isupper() for c in segment),
+                    any(c.isdigit() for c in segment),
+                )
             )
-        )
-        entropy = shannon_entropy(token)
-        if classes >= 2 and entropy >= ENTROPY_THRESHOLD:
-            yield SecretFinding(
-                where=where,
-                kind="high-entropy token",
-                detail=f"{len(token)} characters, {entropy:.1f} bits/char",
-            )
+            entropy = shannon_entropy(segment)
+            if classes >= 2 and entropy >= ENTROPY_THRESHOLD:
+                yield SecretFinding(
+                    where=where,
+                    kind="high-entropy token",
+                    detail=f"{len(segment)} characters, {entropy:.1f} bits/char",
+                )
 
 
-def _looks_like_path(token: str) -> bool:
-    """A URL path or slug (several short parts between ``/``/``-``) rather than one random run."""
-    parts = [part for part in re.split(r"[/-]", token) if part]
-    return len(parts) >= 3 and all(len(part) <= _PATH_PART_MAX for part in parts)
+def _is_slug(segment: str) -> bool:
+    """Words joined by ``-``, ``_`` or ``.`` (a model id, a file name), not one random run."""
+    parts = [part for part in re.split(r"[-_.]", segment) if part]
+    return len(parts) >= 2 and all(len(part) <= _SLUG_PART_MAX for part in parts)
