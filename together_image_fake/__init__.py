@@ -8,8 +8,11 @@ re-exports and imports neither pytest nor hypothesis.
 from __future__ import annotations
 
 from together_image_fake._backend import FakeCall, FakeTogether, Fault
+from together_image_fake._cassette import Cassette, CassetteError, SecretLeakError
 from together_image_fake._catalog import CATALOG, Catalog, ModelSpec, Rule, SizeRange
+from together_image_fake._record import CassetteRecorder, TogetherProxy, record_cassette
 from together_image_fake._render import FakeImageInfo, inspect_image
+from together_image_fake._replay import CassetteMismatchError, CassettePlayer
 from together_image_fake._server import FakeTogetherServer
 from together_image_fake._validate import NAMED_ERRORS
 from together_image_fake._wire import FakeRequest, FakeResponse
@@ -17,6 +20,11 @@ from together_image_fake._wire import FakeRequest, FakeResponse
 __all__ = [
     "CATALOG",
     "NAMED_ERRORS",
+    "Cassette",
+    "CassetteError",
+    "CassetteMismatchError",
+    "CassettePlayer",
+    "CassetteRecorder",
     "Catalog",
     "FakeCall",
     "FakeImageInfo",
@@ -27,6 +35,9 @@ __all__ = [
     "Fault",
     "ModelSpec",
     "Rule",
+    "SecretLeakError",
     "SizeRange",
+    "TogetherProxy",
     "inspect_image",
+    "record_cassette",
 ]

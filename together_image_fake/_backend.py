@@ -60,7 +60,10 @@ from together_image_fake._wire import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from together_image_fake._mock import InProcessMock
+    from together_image_fake._replay import CassettePlayer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -353,6 +356,23 @@ class FakeTogether:
         self._lock = threading.RLock()
         self._mock: InProcessMock | None = None
         self._reset_state()
+
+    @classmethod
+    def from_cassette(cls, path: str | Path, **options: Any) -> CassettePlayer:
+        """A fake that answers from a recorded cassette instead of validating and rendering.
+
+        Args:
+            path: The cassette file.
+            **options: ``CassettePlayer`` options: ``ignore=("seed",)``, ``allow_repeats``,
+                ``on_mismatch``, ``rewrite_urls``, ``base_urls``.
+
+        Returns:
+            A ``CassettePlayer`` (a ``FakeTogether``): use it in-process or serve it with
+            ``FakeTogetherServer(fake=...)``.
+        """
+        from together_image_fake._replay import CassettePlayer
+
+        return CassettePlayer(path, **options)
 
     # ---- configuration ---------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from together_image_fake._record import add_record_command
+from together_image_fake._replay import add_replay_command
 from together_image_fake._server import DEFAULT_MAX_BODY_BYTES, FakeTogetherServer
 from together_image_fake.wsgi import FakeSettings, build_fake
 
@@ -91,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("image", help="path of a PNG or JPEG made by the fake, or - for stdin")
     inspect.add_argument("--json", action="store_true", help="print the fields as one JSON object")
     inspect.set_defaults(run=_inspect)
+    add_record_command(commands)
+    add_replay_command(commands)
     return parser
 
 

@@ -205,7 +205,8 @@ def test_every_fixture_has_a_setup() -> None:
 def test_every_part_of_every_fixture_names_its_source(path: Path) -> None:
     cassette = Cassette.load(path)
 
-    assert cassette.meta["summary"] and cassette.meta["source"].startswith("[")
+    assert cassette.meta["summary"]
+    assert cassette.meta["source"].startswith("[")
     for interaction in cassette.interactions:
         for part in ("request", "response.status", "response.headers", "response.body"):
             assert tag(interaction, part) in {"REC", "DOC", "SDK", "RUN", "3P", "INF"}
