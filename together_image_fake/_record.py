@@ -48,6 +48,7 @@ from together_image_fake._cassette import (
     json_style_of,
     render_json,
 )
+from together_image_fake._replay import call_fields
 from together_image_fake._secrets import Scrubber, secrets_from_environment
 from together_image_fake._wire import FakeRequest, FakeResponse, ResponseAction
 
@@ -436,9 +437,11 @@ class TogetherProxy(FakeTogether):
                 decode_content=True,
             )
         except urllib3.exceptions.HTTPError as error:
-            action: ResponseAction = (
-                "timeout" if isinstance(error, urllib3.exceptions.TimeoutError) else "reset"
+            # urllib3 makes NewConnectionError (refused, unreachable) a kind of connect timeout.
+            timed_out = isinstance(error, urllib3.exceptions.TimeoutError) and not isinstance(
+                error, urllib3.exceptions.NewConnectionError
             )
+            action: ResponseAction = "timeout" if timed_out else "reset"
             logger.warning("upstream %s %s failed: %s", request.method, url, type(error).__name__)
             if self.recorder is not None:
                 self.recorder.add(
@@ -461,7 +464,7 @@ class TogetherProxy(FakeTogether):
                 response_body=answer.data,
             )
         response = FakeResponse(status=answer.status, headers=response_headers, body=answer.data)
-        return self._log(ctx, request, response, {"body": _json_or_none(request.body)})
+        return self._log(ctx, request, response, call_fields(_json_or_none(request.body)))
 
     def _forward_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         forwarded = {

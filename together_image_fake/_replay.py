@@ -417,7 +417,13 @@ def _refreshed(name: str, value: str, body: bytes) -> str:
 
 
 def _log_fields(key: _Key) -> dict[str, Any]:
-    body = key.body if isinstance(key.body, dict) else None
+    return call_fields(key.body)
+
+
+def call_fields(body: Any) -> dict[str, Any]:
+    """The call-log fields (``body``, ``model``, ``prompt``, ``response_format``) of a parsed
+    request body, for fakes that answer without validating."""
+    body = body if isinstance(body, dict) else None
     fields: dict[str, Any] = {"body": body}
     for name in ("model", "prompt", "response_format"):
         if body is not None and isinstance(body.get(name), str):

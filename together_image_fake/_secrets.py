@@ -79,6 +79,7 @@ _HEX_RUN = re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])")
 ENTROPY_THRESHOLD = 4.0
 """Bits per character from which a long mixed-alphabet token counts as random (a key) [INF]."""
 _SLUG_PART_MAX = 16
+_SLUG_MEAN_PART = 10
 
 FindingKind = Literal["known secret", "key shape", "high-entropy token"]
 
@@ -313,6 +314,14 @@ def _scan_text(
 
 
 def _is_slug(segment: str) -> bool:
-    """Words joined by ``-``, ``_`` or ``.`` (a model id, a file name), not one random run."""
+    """Words joined by ``-``, ``_`` or ``.`` (a model id, a file name), not one random run.
+
+    Separators are frequent in slugs (one every few letters) and rare in random base64url keys
+    (about one in 32 characters), which is what tells them apart.
+    """
     parts = [part for part in re.split(r"[-_.]", segment) if part]
-    return len(parts) >= 2 and all(len(part) <= _SLUG_PART_MAX for part in parts)
+    return (
+        len(parts) >= 2
+        and max(map(len, parts)) <= _SLUG_PART_MAX
+        and sum(map(len, parts)) / len(parts) <= _SLUG_MEAN_PART
+    )

@@ -1,0 +1,245 @@
+"""Secrets never reach a cassette: the scrubbing pass, and the scan that refuses to save."""
+
+from __future__ import annotations
+
+import io
+import json
+import string
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from together_image_fake import Cassette, SecretLeakError, record_cassette
+from together_image_fake._cassette import Interaction, RecordedRequest, RecordedResponse
+from together_image_fake._secrets import SCRUBBED, Scrubber, scan
+
+from .conftest import SECRET_KEY
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+API = "https://api.together.xyz/v1/images/generations"
+
+
+def _jpeg_with_comment(comment: bytes) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="JPEG", comment=comment)
+    return buffer.getvalue()
+
+
+def _plain() -> Interaction:
+    return Interaction(
+        request=RecordedRequest(
+            method="POST",
+            url=API,
+            headers=(("Content-Type", "application/json"),),
+            body=b'{"model": "m", "prompt": "a quetzal"}',
+        ),
+        response=RecordedResponse(
+            status=400,
+            headers=(("Content-Type", "application/json; charset=utf-8"),),
+            body=b'{\n  "error": {\n    "message": "Invalid value"\n  }\n}',
+        ),
+    )
+
+
+def _with_request(**changes: Any) -> Cassette:
+    plain = _plain()
+    request = RecordedRequest(**{**plain.request.__dict__, **changes})
+    return Cassette(interactions=(Interaction(request=request, response=plain.response),))
+
+
+def _with_response(**changes: Any) -> Cassette:
+    plain = _plain()
+    response = RecordedResponse(**{**plain.response.__dict__, **changes})
+    return Cassette(interactions=(Interaction(request=plain.request, response=response),))
+
+
+def _error_body(message: str) -> bytes:
+    return json.dumps({"error": {"message": message}}, indent=2).encode()
+
+
+# Every place a key could hide, planted past the scrubber so only the final scan stands guard.
+PLACES: list[Any] = [
+    pytest.param(lambda key: _with_request(headers=(("X-Debug", key),)), id="request-header"),
+    pytest.param(lambda key: _with_request(url=f"{API}?api_key={key}"), id="query"),
+    pytest.param(lambda key: _with_request(url=f"{API}?q={key}"), id="query-unnamed"),
+    pytest.param(
+        lambda key: _with_request(body=json.dumps({"prompt": "p", "api_key": key}).encode()),
+        id="request-body-field",
+    ),
+    pytest.param(
+        lambda key: _with_request(body=json.dumps({"prompt": f"use {key} please"}).encode()),
+        id="request-body-text",
+    ),
+    pytest.param(
+        lambda key: _with_response(body=_error_body(f"Invalid API key {key} provided.")),
+        id="error-message",
+    ),
+    pytest.param(
+        lambda key: _with_response(body=f"<html>key={key}</html>".encode()), id="response-body"
+    ),
+    pytest.param(
+        lambda key: _with_response(
+            headers=(("Content-Type", "application/json"), ("X-Echo", f"Bearer {key}"))
+        ),
+        id="response-header",
+    ),
+    pytest.param(
+        lambda key: _with_response(
+            headers=(("Content-Type", "image/jpeg"),), body=_jpeg_with_comment(key.encode())
+        ),
+        id="image-blob",
+    ),
+    pytest.param(
+        lambda key: Cassette(interactions=(_plain(),), meta={"note": f"recorded with {key}"}),
+        id="metadata",
+    ),
+]
+
+
+@pytest.mark.parametrize("plant", PLACES)
+def test_the_scan_refuses_a_known_key_wherever_it_hides(
+    tmp_path: Path, plant: Callable[[str], Cassette]
+) -> None:
+    path = tmp_path / "c.json"
+
+    with pytest.raises(SecretLeakError) as raised:
+        plant(SECRET_KEY).save(path, secrets=[SECRET_KEY])
+
+    assert raised.value.findings
+    assert SECRET_KEY not in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+UNKNOWN_KEYS = [
+    pytest.param("tgp_v1_a8Jk2LmN4pQr6StU8vWx0YzA2bCd4eFg6hIj8kL", id="together-key-shape"),
+    pytest.param("3f9c2a7e8b1d4f6a0c5e9b2d7a4f1c8e6b3d0a9f5c2e7b4d1a8f6c3e0b9d2a7f", id="hex-64"),
+    pytest.param("Zq7Xw2Rv9Tn4Mk8Lp3Hs6Jd1Fg5Bc0Na", id="random-alnum-32"),
+    pytest.param("sk-proj-Abc123Def456Ghi789Jkl012Mno345", id="sk-shape"),
+]
+
+
+@pytest.mark.parametrize("key", UNKNOWN_KEYS)
+@pytest.mark.parametrize("plant", PLACES[:-2])
+def test_the_scan_refuses_unknown_key_shaped_tokens_too(
+    tmp_path: Path, plant: Callable[[str], Cassette], key: str
+) -> None:
+    with pytest.raises(SecretLeakError):
+        plant(key).save(tmp_path / "c.json")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+@given(st.randoms(use_true_random=False), st.integers(min_value=32, max_value=64))
+def test_random_keys_of_key_length_are_flagged(random: Any, length: int) -> None:
+    alphabet = string.ascii_letters + string.digits
+    key = "".join(random.choice(alphabet) for _ in range(length))
+    document = {"request": {"body": {"json": {"prompt": f"my key is {key}"}}}}
+
+    assert scan(document)
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.stem)
+def test_the_recorded_fixtures_raise_no_false_alarm(path: Path) -> None:
+    document, blobs = Cassette.load(path).to_document()
+
+    assert scan(document, blobs=blobs) == []
+
+
+def test_the_allow_list_silences_a_known_benign_token(tmp_path: Path) -> None:
+    token = "Zq7Xw2Rv9Tn4Mk8Lp3Hs6Jd1Fg5Bc0Na"
+    cassette = _with_response(body=_error_body(f"trace {token}"))
+
+    cassette.save(tmp_path / "c.json", allow=[r"trace [A-Za-z0-9]{32}"])
+
+    assert token in (tmp_path / "c.json").read_text()
+
+
+@given(
+    prefix=st.text(max_size=20),
+    suffix=st.text(max_size=20),
+    key=st.text(alphabet=string.ascii_letters + string.digits + "_-.~+/=", min_size=6),
+)
+def test_scrubbed_text_never_contains_the_secret(prefix: str, suffix: str, key: str) -> None:
+    scrubbed = Scrubber([key]).text(f"{prefix}{key}{suffix}")
+
+    assert key.strip() not in scrubbed or key.strip() in SCRUBBED
+
+
+def test_the_scrubber_drops_credential_headers_and_keeps_rate_limit_ones() -> None:
+    kept, dropped = Scrubber().headers(
+        [
+            ("Authorization", "Bearer x"),
+            ("X-Api-Key", "y"),
+            ("Cookie", "a=b"),
+            ("X-Auth-Token", "z"),
+            ("X-Ratelimit-Limit-Tokens", "0"),
+            ("Content-Type", "application/json"),
+        ]
+    )
+
+    assert dropped == ("Authorization", "X-Api-Key", "Cookie", "X-Auth-Token")
+    assert [name for name, _ in kept] == ["X-Ratelimit-Limit-Tokens", "Content-Type"]
+
+
+def test_the_recorder_scrubs_a_key_echoed_back_everywhere(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    echo = {
+        "id": "x",
+        "error": {"message": f"Invalid API key {SECRET_KEY}", "type": "invalid_request_error"},
+        "api_key": SECRET_KEY,
+    }
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.POST,
+            API,
+            json=echo,
+            status=401,
+            headers={"X-Echo": SECRET_KEY, "Set-Cookie": "session=abc"},
+        )
+        with record_cassette(path, hosts=["api.together.xyz"]):
+            requests.post(
+                f"{API}?token={SECRET_KEY}",
+                json={"model": "m", "prompt": f"p {SECRET_KEY}", "api_key": SECRET_KEY},
+                headers={"Authorization": f"Bearer {SECRET_KEY}"},
+                timeout=5,
+            )
+
+    text = path.read_text()
+    assert SECRET_KEY not in text
+    assert "Authorization" not in json.loads(text)["interactions"][0]["request"]["headers"]
+    assert json.loads(text)["interactions"][0]["request"]["scrubbed_headers"] == ["Authorization"]
+    assert "Set-Cookie" not in text
+    assert text.count(SCRUBBED) >= 5
+
+
+def test_the_recorder_refuses_a_key_it_was_never_told_about(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    stranger = "tgp_v1_Uv3Wx5Yz7Ab9Cd1Ef3Gh5Ij7Kl9Mn1Op3Qr5St7Uv9"
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.POST, API, json={"error": {"message": f"old key {stranger}"}}, status=401
+        )
+        with pytest.raises(SecretLeakError), record_cassette(path):
+            requests.post(API, json={"prompt": "p"}, timeout=5)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_recorder_treats_the_environment_key_as_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOGETHER_API_KEY", "an-env-key-value")
+    path = tmp_path / "c.json"
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, API, body="echo an-env-key-value", status=400)
+        with record_cassette(path):
+            requests.post(API, json={"prompt": "p"}, timeout=5)
+
+    assert "an-env-key-value" not in path.read_text()
