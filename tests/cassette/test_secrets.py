@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import string
 from collections.abc import Callable
 from pathlib import Path
@@ -136,10 +137,13 @@ def test_the_scan_refuses_unknown_key_shaped_tokens_too(
     assert list(tmp_path.iterdir()) == []
 
 
-@given(st.randoms(use_true_random=False), st.integers(min_value=32, max_value=64))
-def test_random_keys_of_key_length_are_flagged(random: Any, length: int) -> None:
+@given(st.integers(min_value=0, max_value=2**64), st.integers(min_value=32, max_value=64))
+def test_random_keys_of_key_length_are_flagged(seed: int, length: int) -> None:
+    # Keys come from a seeded generator, not from Hypothesis' choices, which shrink towards
+    # "aaaa…" (not a random key at all).
+    generator = random.Random(seed)
     alphabet = string.ascii_letters + string.digits
-    key = "".join(random.choice(alphabet) for _ in range(length))
+    key = "".join(generator.choice(alphabet) for _ in range(length))
     document = {"request": {"body": {"json": {"prompt": f"my key is {key}"}}}}
 
     assert scan(document)
