@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from together_image_fake import _dashboard
+from together_image_fake import _dashboard, _openapi
 from together_image_fake._wire import JSON_CONTENT_TYPE, FakeRequest, FakeResponse, json_bytes
 
 if TYPE_CHECKING:
@@ -176,6 +176,12 @@ ROUTES: tuple[Route, ...] = (
         template="/shrt/{id}",
         summary="image of a url-mode answer",
         handler=_cdn_image,
+    ),
+    Route(
+        method="GET",
+        template="/openapi.json",
+        summary="OpenAPI description",
+        handler=_openapi.serve_openapi,
     ),
     Route(method="GET", template="/_fake/", summary="dashboard", handler=_dashboard_page),
     Route(method="GET", template="/_fake", summary="dashboard", handler=_dashboard_page),

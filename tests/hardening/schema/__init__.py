@@ -1,0 +1,1 @@
+"""Schema-driven tests of the fake server from its own ``/openapi.json`` (``tox -e schema``)."""
