@@ -1,0 +1,143 @@
+"""``together-image-fake record`` and ``replay`` in real subprocesses, the fake as upstream."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from together_image_fake import FakeTogetherServer
+
+from .conftest import SCHNELL, SECRET_KEY, post
+
+RECORDING = re.compile(r"^Recording to (.+): proxy at (http://127\.0\.0\.1:\d+/v1) -> (.+)$")
+REPLAYING = re.compile(r"^Replaying (.+) \((\d+) interactions\) at (http://127\.0\.0\.1:\d+/v1)$")
+BODY = {"model": SCHNELL, "prompt": "from curl", "width": 256, "height": 256, "seed": 2}
+
+
+class Command:
+    """A ``together-image-fake`` subprocess and its first stdout line."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "together_image_fake", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.first_line = self.process.stdout.readline().rstrip("\n")
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
+        """Send ``sig``; return (exit status, stderr)."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        _, stderr = self.process.communicate(timeout=20)
+        return self.process.returncode, stderr
+
+
+@pytest.fixture
+def commands() -> Iterator[list[Command]]:
+    started: list[Command] = []
+    yield started
+    for command in started:
+        if command.process.poll() is None:
+            command.process.kill()
+            command.process.communicate()
+
+
+def test_record_through_the_proxy_then_replay_over_http(
+    tmp_path: Path, upstream: FakeTogetherServer, commands: list[Command]
+) -> None:
+    path = tmp_path / "cli.json"
+    record = Command(
+        "record", "--cassette", str(path), "--upstream", upstream.base_url, "--port", "0"
+    )
+    commands.append(record)
+    match = RECORDING.match(record.first_line)
+    assert match, record.first_line
+    proxy = match.group(2)
+
+    recorded = post(proxy, BODY)
+    missing = post(proxy, {"model": "bad model", "prompt": "x"})
+    status, stderr = record.stop(signal.SIGINT)
+
+    assert (recorded.status_code, missing.status_code) == (200, 404)
+    assert status == 0, stderr
+    assert "Saved 2 interaction(s) to" in stderr
+    assert SECRET_KEY not in path.read_text()
+    assert json.loads(path.read_text())["meta"]["upstream"] == upstream.base_url
+
+    upstream.stop()
+    replay = Command("replay", "--cassette", str(path), "--port", "0")
+    commands.append(replay)
+    match = REPLAYING.match(replay.first_line)
+    assert match, replay.first_line
+    assert match.group(2) == "2"
+    base = match.group(3)
+    origin = base.removesuffix("/v1")
+
+    replayed = post(base, BODY, key="any")
+    image = requests.get(replayed.json()["data"][0]["url"], timeout=5)
+    mismatch = post(base, {**BODY, "prompt": "never recorded"})
+    status, stderr = replay.stop(signal.SIGTERM)
+
+    # The proxy passed the upstream's answer through; replay points image URLs at itself.
+    assert replayed.content == recorded.content.replace(upstream.origin.encode(), origin.encode())
+    assert image.status_code == 404  # the image download was not recorded
+    assert mismatch.status_code == 404
+    assert mismatch.json()["error"]["code"] == "cassette_mismatch"
+    assert (
+        'body.prompt: recorded "from curl", sent "never recorded"'
+        in mismatch.json()["error"]["message"]
+    )
+    assert status == 0, stderr
+
+
+def test_record_refuses_to_save_a_key_it_could_not_scrub(
+    tmp_path: Path, upstream: FakeTogetherServer, commands: list[Command]
+) -> None:
+    path = tmp_path / "leak.json"
+    record = Command(
+        "record", "--cassette", str(path), "--upstream", upstream.base_url, "--port", "0"
+    )
+    commands.append(record)
+    match = RECORDING.match(record.first_line)
+    assert match, record.first_line
+    proxy = match.group(2)
+    someone_elses = "tgp_v1_Lm3Np5Qr7St9Uv1Wx3Yz5Ab7Cd9Ef1Gh3Ij5Kl7Mn9"
+
+    post(proxy, {**BODY, "prompt": f"my other key is {someone_elses}"})
+    status, stderr = record.stop(signal.SIGTERM)
+
+    assert status == 1
+    assert "Refusing to save cassette" in stderr
+    assert "Together-style API key" in stderr
+    assert someone_elses not in stderr
+    assert not path.exists()
+
+
+def test_replay_of_a_missing_cassette_fails_with_the_reason(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "together_image_fake",
+            "replay",
+            "--cassette",
+            str(tmp_path / "no.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+    assert result.returncode == 1
+    assert "No cassette at" in result.stderr
