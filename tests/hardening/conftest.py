@@ -1,8 +1,9 @@
 """Fixtures for the hardening tests: a fuzzing target server and a tally of what was tried.
 
 The tally counts every case each fuzz test sent and every status that came back, and prints one
-summary line per category at the end of the session (in any output mode), so the figures the
-hardening issue asks for (cases tried, 5xx = 0) are in every CI log.
+summary line per category at the end of the session (in any output mode); the load and fault tests
+add their measured figures the same way, so the numbers the hardening issue asks for (cases tried,
+5xx = 0, throughput, the fault matrix) are in every CI log.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class FuzzTally:
 
 
 _TALLY_KEY = pytest.StashKey[FuzzTally]()
+_FIGURES_KEY = pytest.StashKey[list[str]]()
 
 
 @pytest.fixture(scope="session")
@@ -72,13 +74,24 @@ def fuzz_tally(request: pytest.FixtureRequest) -> FuzzTally:
     return tally
 
 
+@pytest.fixture(scope="session")
+def hardening_figures(request: pytest.FixtureRequest) -> list[str]:
+    """Lines of measured figures (load, faults) to print in the terminal summary."""
+    return request.config.stash.setdefault(_FIGURES_KEY, [])
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the fuzz tally, if any fuzz test ran."""
+    """Print the fuzz tally and the measured figures, if those tests ran."""
     tally = terminalreporter.config.stash.get(_TALLY_KEY, None)
     if tally is not None and tally.cases:
         terminalreporter.write_line("server fuzz tally (hardening):")
         for line in tally.lines():
             terminalreporter.write_line(line)
+    figures = terminalreporter.config.stash.get(_FIGURES_KEY, [])
+    if figures:
+        terminalreporter.write_line("hardening figures:")
+        for line in figures:
+            terminalreporter.write_line(f"  {line}")
 
 
 @pytest.fixture(scope="module")
