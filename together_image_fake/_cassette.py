@@ -130,10 +130,6 @@ class RecordedRequest:
     body: bytes = b""
     scrubbed_headers: tuple[str, ...] = ()
 
-    def header(self, name: str) -> str | None:
-        """Return the first header called ``name`` (case-insensitive), or ``None``."""
-        return _header(self.headers, name)
-
 
 @dataclass(frozen=True, kw_only=True)
 class RecordedResponse:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from together_image_fake import FakeTogetherServer
+from together_image_fake._cli import main
 
 from .conftest import SCHNELL, SECRET_KEY, post
 
@@ -124,20 +127,102 @@ def test_record_refuses_to_save_a_key_it_could_not_scrub(
     assert not path.exists()
 
 
-def test_replay_of_a_missing_cassette_fails_with_the_reason(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "together_image_fake",
-            "replay",
-            "--cassette",
-            str(tmp_path / "no.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
+class _Tap(io.StringIO):
+    """A stdout stand-in that notices the banner line."""
 
-    assert result.returncode == 1
-    assert "No cassette at" in result.stderr
+    def __init__(self) -> None:
+        super().__init__()
+        self.announced = threading.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if text.startswith(("Recording to", "Replaying")):
+            self.announced.set()
+        return written
+
+
+def _run_in_process(
+    argv: list[str], interact: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    """Run the command line here, call ``interact(banner)`` once it serves, then SIGINT it."""
+    tap = _Tap()
+    monkeypatch.setattr(sys, "stdout", tap)
+
+    def drive() -> None:
+        if tap.announced.wait(10):
+            try:
+                interact(tap.getvalue().splitlines()[0])
+            finally:
+                # Delivered to the main thread, where the command's handler stops the server.
+                signal.raise_signal(signal.SIGINT)
+
+    helper = threading.Thread(target=drive)
+    helper.start()
+    status = main(argv)
+    helper.join()
+    return status, tap.getvalue()
+
+
+def test_record_and_replay_commands_in_process(
+    tmp_path: Path, upstream: FakeTogetherServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "in-process.json"
+    answers: list[requests.Response] = []
+
+    def record(banner: str) -> None:
+        match = RECORDING.match(banner)
+        assert match, banner
+        answers.append(post(match.group(2), BODY))
+
+    status, _ = _run_in_process(
+        [
+            "record",
+            "--cassette",
+            str(path),
+            "--upstream",
+            upstream.base_url,
+            "--port",
+            "0",
+            "--elide-images",
+        ],
+        record,
+        monkeypatch,
+    )
+    assert status == 0
+    assert answers[0].status_code == 200
+
+    def replay(banner: str) -> None:
+        match = REPLAYING.match(banner)
+        assert match, banner
+        answers.append(post(match.group(3), BODY, key="any"))
+
+    status, _ = _run_in_process(
+        ["replay", "--cassette", str(path), "--port", "0", "--ignore", "seed", "--keep-urls"],
+        replay,
+        monkeypatch,
+    )
+    assert status == 0
+    assert answers[1].content == answers[0].content
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["record", "--cassette", "x.json", "--port", "70000"], 2, "--port must be between"),
+        (["record", "--cassette", "x.json", "--upstream", "ftp://x"], 2, "http(s) upstream"),
+        (["replay", "--cassette", "absent.json"], 1, "No cassette at"),
+    ],
+)
+def test_command_line_mistakes_exit_with_the_reason(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    status: int,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert main(argv) == status
+
+    assert message in capsys.readouterr().err
