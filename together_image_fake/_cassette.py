@@ -480,6 +480,12 @@ class _Encoder:
             document["request"]["scrubbed_headers"] = list(request.scrubbed_headers)
         document["request"]["body"] = self.request_body(request.body, request.headers)
         response = interaction.response
+        if response.elided:
+            raise CassetteError(
+                f"Cannot encode a response whose body was elided when loaded ({request.method} "
+                f"{request.url}): a placeholder stands in for it, and saving would store the "
+                "placeholder as if it had been recorded. Re-record the interaction instead."
+            )
         if response.action != "respond":
             document["response"] = {"action": response.action}
         else:

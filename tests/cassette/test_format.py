@@ -200,6 +200,13 @@ def test_elided_images_keep_size_type_and_hash_and_replay_a_placeholder(tmp_path
     assert response.header("Content-Length") == str(len(response.body))
 
 
+def test_a_cassette_with_elided_bodies_cannot_be_saved_again(tmp_path: Path) -> None:
+    loaded = _roundtrip(_cassette(_jpeg(), "image/jpeg"), tmp_path / "c.json", blobs="elide")
+
+    with pytest.raises(CassetteError, match="elided when loaded"):
+        loaded.save(tmp_path / "again.json")
+
+
 def test_an_elided_b64_json_replays_a_placeholder_of_the_same_type(tmp_path: Path) -> None:
     body = json.dumps({"data": [{"b64_json": base64.b64encode(_png()).decode()}]}).encode()
 
