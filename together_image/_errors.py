@@ -8,6 +8,7 @@ never carry the API key: text that comes from outside passes through ``redact_se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,21 +19,31 @@ if TYPE_CHECKING:
 RetryReason = Literal["max_retries_exceeded", "error_not_retryable"]
 
 _REDACTED = "***"
+# A key this long cannot occur by chance inside other text, so every occurrence is the key. A
+# shorter "key" (a test placeholder such as "k") is redacted only where it stands as a whole token,
+# so that redaction never mangles model names or request ids that merely contain those letters.
+_ALWAYS_REDACT_LENGTH = 12
+_WORD_CLASS = r"A-Za-z0-9_\-"
 
 
 def redact_secret(text: str, secret: str | None) -> str:
-    """Replace every occurrence of ``secret`` in ``text`` so that keys never reach a message.
+    """Replace the API key in ``text`` by ``***`` so that keys never reach a message.
 
     Args:
         text: Text from outside the package (a response body, a foreign exception message).
         secret: The API key in use, or ``None`` when there is none.
 
     Returns:
-        ``text`` with each occurrence of ``secret`` replaced by ``***``.
+        ``text`` with every occurrence of ``secret`` replaced by ``***`` when the key has at least
+        12 characters; a shorter key is replaced only where it stands as a whole token (not inside a
+        longer run of letters, digits, ``_`` or ``-``).
     """
     if not secret:
         return text
-    return text.replace(secret, _REDACTED)
+    if len(secret) >= _ALWAYS_REDACT_LENGTH:
+        return text.replace(secret, _REDACTED)
+    token = rf"(?<![{_WORD_CLASS}]){re.escape(secret)}(?![{_WORD_CLASS}])"
+    return re.sub(token, _REDACTED, text)
 
 
 class TogetherImageError(Exception):
