@@ -128,7 +128,7 @@ def _assert_four_images_in_order(result: Any, fake: FakeTogether) -> None:
     # Each image belongs to the call whose metadata sits at the same position...
     assert image_ids == [response.headers["x-request-id"] for response in result.responses]
     # ...and the successful calls are exactly those images, each once.
-    assert sorted(image_ids) == sorted(call.response_id for call in answered)
+    assert sorted(map(str, image_ids)) == sorted(str(call.response_id) for call in answered)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.label for case in CASES])

@@ -121,7 +121,7 @@ def test_keep_alive_clients_are_all_answered_and_logged_once(
     assert run.connections == [1] * CLIENTS  # one kept-alive connection per client
     calls = fake.calls
     sent = [response_id for ids in run.ids for response_id in ids]
-    logged = [call.response_id for call in calls]
+    logged = [str(call.response_id) for call in calls]
     assert len(set(sent)) == len(sent) == run.requests > 0
     assert sorted(logged) == sorted(sent)  # nothing lost, nothing logged twice
     assert [call.seq for call in calls] == list(range(1, len(calls) + 1))
@@ -139,8 +139,14 @@ def test_keep_alive_clients_are_all_answered_and_logged_once(
 def test_memory_is_flat_once_the_bounded_log_and_cache_are_full(
     traced: None, hardening_figures: list[str]
 ) -> None:
-    limits = {"max_calls": 300, "max_image_bytes": 2_000_000, "image_cache_bytes": 1_000_000}
-    fake = FakeTogether(seed=2, rate_limits="off", **limits)
+    limits = {"max_calls": 300, "max_image_bytes": 2_000_000}
+    fake = FakeTogether(
+        seed=2,
+        rate_limits="off",
+        max_calls=limits["max_calls"],
+        max_image_bytes=limits["max_image_bytes"],
+        image_cache_bytes=1_000_000,
+    )
 
     def churn(client: int, i: int) -> dict[str, Any]:
         # A new image every time (the negative prompt is part of what is drawn), base64 answers;

@@ -104,7 +104,7 @@ def _traffic(base_url: str, fake: FakeTogether, errors: list[BaseException]) -> 
         ("401", {"error": "invalid_api_key"}),
     ):
         if setup is not None:
-            fake.fail_next(**setup)  # type: ignore[arg-type]
+            fake.fail_next(**setup)
         key = WRONG_KEY if prompt == "wrong key" else KEY
         wrong = create_togetherai(api_key=key, base_url=base_url, timeout=0.5).image(MODEL)
         with pytest.raises(TogetherImageError) as raised:

@@ -53,4 +53,4 @@ def test_bad_options_are_refused_at_once(
 
 def test_options_are_keyword_only() -> None:
     with pytest.raises(TypeError):
-        strategies.sizes("black-forest-labs/FLUX.1-schnell")  # type: ignore[misc]
+        strategies.sizes("black-forest-labs/FLUX.1-schnell")  # type: ignore[call-arg]

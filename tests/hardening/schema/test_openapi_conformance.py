@@ -42,7 +42,7 @@ def _validator(document: dict[str, Any], name: str) -> jsonschema.Draft202012Val
 
 
 def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
-    validate(document)  # type: ignore[arg-type]
+    validate(document)
 
 
 @settings(max_examples=40)
