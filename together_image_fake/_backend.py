@@ -57,6 +57,7 @@ from together_image_fake._wire import (
     json_bytes,
     short_id,
     sorted_headers,
+    splice_base64,
 )
 
 if TYPE_CHECKING:
@@ -671,6 +672,8 @@ class FakeTogether:
         payload = {"id": ctx.ids.request_id, "model": spec.id, "object": "list", "data": items}
         # The real API echoes the requested model string [REC]; the catalog id is the same string.
         body_bytes = json_bytes(payload)
+        if valid.response_format != "url":
+            body_bytes = splice_base64(body_bytes, [base64.b64encode(image) for image in images])
         headers = self._api_headers(ctx, body_bytes, stage="done", call_start=call_start)
         headers.update(limit_headers)
         return FakeResponse(status=200, headers=sorted_headers(headers), body=body_bytes)
@@ -680,7 +683,7 @@ class FakeTogether:
     ) -> tuple[list[dict[str, Any]], list[str]]:
         items: list[dict[str, Any]] = []
         urls: list[str] = []
-        for index, image in enumerate(images):
+        for index in range(len(images)):
             if valid.spec.timings.value == "milliseconds":
                 timings: dict[str, Any] = {"inference": ctx.rng.randint(1500, 18000)}
             else:
@@ -695,7 +698,8 @@ class FakeTogether:
                 if self.type_field:
                     content["type"] = "url"
             else:
-                content = {"b64_json": _b64(image)}
+                # Left empty here; splice_base64 writes the text into the serialized body.
+                content = {"b64_json": ""}
                 if self.type_field:
                     content["type"] = "b64_json"
             if valid.spec.item_order.value == "timings_first":
@@ -1028,10 +1032,6 @@ def _redact(headers: Mapping[str, str]) -> dict[str, str]:
         name.lower(): (_REDACTED if name.lower() in ("authorization", "x-api-key") else value)
         for name, value in headers.items()
     }
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def _sha256_hex(data: bytes) -> str:

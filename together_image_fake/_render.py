@@ -72,7 +72,8 @@ class FakeImageInfo:
 
     def to_json(self) -> dict[str, Any]:
         """Return the fields as a JSON object."""
-        return asdict(self)
+        # Only str, int and None fields: asdict's recursive deep copy would be wasted per request.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: object) -> FakeImageInfo:
