@@ -384,6 +384,9 @@ class FakeTogether:
         self._seq = 0
         self._calls: dict[int, FakeCall] = {}
         self._stored_bytes = 0
+        # Logged calls still holding image bytes, in log order: eviction pops from the front
+        # instead of rescanning the whole log on every call once the byte budget is reached.
+        self._holding: deque[int] = deque()
         self._short_ids: dict[str, tuple[int, int]] = {}
         self._faults: list[_Pending] = []
         self._windows: dict[str, deque[float]] = {}
@@ -947,7 +950,10 @@ class FakeTogether:
         )
         with self._lock:
             self._calls[call.seq] = call
-            self._stored_bytes += call.stored_bytes()
+            stored = call.stored_bytes()
+            if stored:
+                self._stored_bytes += stored
+                self._holding.append(call.seq)
             self._evict()
         return response
 
@@ -956,15 +962,16 @@ class FakeTogether:
             seq = next(iter(self._calls))
             old = self._calls.pop(seq)
             self._stored_bytes -= old.stored_bytes()
+            # Both keep log order, so the oldest call, if it still holds images, comes first.
+            if self._holding and self._holding[0] == seq:
+                self._holding.popleft()
             for url in old.urls:
                 self._short_ids.pop(url.rsplit("/", 1)[-1], None)
-        for seq in list(self._calls):
-            if self._stored_bytes <= self.max_image_bytes:
-                break
+        while self._stored_bytes > self.max_image_bytes and self._holding:
+            seq = self._holding.popleft()
             old = self._calls[seq]
-            if old.stored_bytes():
-                self._stored_bytes -= old.stored_bytes()
-                self._calls[seq] = replace(old, images=(), input_image=None, images_evicted=True)
+            self._stored_bytes -= old.stored_bytes()
+            self._calls[seq] = replace(old, images=(), input_image=None, images_evicted=True)
 
     def __repr__(self) -> str:
         keys = "any" if self.api_keys is None else f"{len(self.api_keys)} keys"
