@@ -636,15 +636,17 @@ class InvalidRequestExample:
     reason: str
 
 
+# Every value here is valid JSON: no NaN or infinity, which json.dumps would write unquoted.
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
 _NOT_INTEGERS: SearchStrategy[Any] = st.one_of(
     st.text(max_size=5),
     st.booleans(),
-    st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: not x.is_integer()),
+    _FINITE.filter(lambda x: not x.is_integer()),
     st.lists(st.integers(), max_size=2),
     st.just({}),
 )
 _NOT_STRINGS: SearchStrategy[Any] = st.one_of(
-    st.integers(), st.booleans(), st.floats(allow_nan=False), st.lists(st.text(), max_size=2)
+    st.integers(), st.booleans(), _FINITE, st.lists(st.text(), max_size=2)
 )
 _NOT_OBJECTS: SearchStrategy[Any] = st.one_of(
     st.none(), st.booleans(), st.integers(), st.text(max_size=10), st.lists(st.integers())

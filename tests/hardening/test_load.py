@@ -11,6 +11,7 @@ import base64
 import gc
 import http.client
 import io
+import itertools
 import json
 import os
 import threading
@@ -148,6 +149,8 @@ def test_memory_is_flat_once_the_bounded_log_and_cache_are_full(
         image_cache_bytes=1_000_000,
     )
 
+    unique = itertools.count()
+
     def churn(client: int, i: int) -> dict[str, Any]:
         # A new image every time (the negative prompt is part of what is drawn), base64 answers;
         # a fixed seed keeps the label text, and so the renderer's glyph cache, steady.
@@ -155,32 +158,35 @@ def test_memory_is_flat_once_the_bounded_log_and_cache_are_full(
             **BASE,
             "prompt": "load",
             "seed": 7,
-            "negative_prompt": f"{client}-{i}",
+            "negative_prompt": str(next(unique)),
             "response_format": "base64",
         }
 
     readings = []
     total = 0
     with FakeTogetherServer(fake) as server:
+        # Warm-up lasts until the call log is full and its images have filled the image cache
+        # several times over, however slow the machine.
         warm_up = 0
-        while len(fake.calls) < limits["max_calls"]:  # warm-up lasts until the log is full
+        while warm_up < 2 * limits["max_calls"]:
             warm_up += run_clients(server.port, 0.5, churn).requests
+        readings.append(_traced_bytes())
+        first = tracemalloc.take_snapshot()
         for _ in range(3):
-            readings.append(_traced_bytes())
             run = run_clients(server.port, 1.0, churn)
             assert run.failures == []
             total += run.requests
-        readings.append(_traced_bytes())
+            readings.append(_traced_bytes())
+        growth = tracemalloc.take_snapshot().compare_to(first, "lineno")[:8]
     calls = fake.calls
     assert len(calls) == limits["max_calls"]
     assert sum(call.stored_bytes() for call in calls) <= limits["max_image_bytes"]
     spread = max(readings) - min(readings)
-    # Retaining even the images alone past the bounds would add megabytes; coverage tracing and
-    # interpreter caches account for a few hundred KiB of noise.
-    assert spread < 1024 * 1024, readings
+    # Retaining even the images alone past the bounds would add megabytes.
+    assert spread < 512 * 1024, (readings, [str(stat) for stat in growth])
     hardening_figures.append(
-        f"memory: {warm_up} warm-up + {total} requests with a new image each; traced "
-        f"Python heap after warm-up {min(readings) / 1e6:.2f}-{max(readings) / 1e6:.2f} MB "
+        f"memory: {warm_up} warm-up + {total} requests with a new image each; traced Python "
+        f"heap after warm-up {min(readings) / 1e6:.2f}-{max(readings) / 1e6:.2f} MB "
         f"(spread {spread / 1024:.0f} KiB); log {len(calls)}/{limits['max_calls']} calls, "
         f"{sum(c.stored_bytes() for c in calls) / 1e6:.2f}/{limits['max_image_bytes'] / 1e6:.0f} "
         "MB of images"

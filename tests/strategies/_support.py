@@ -17,7 +17,8 @@ def post_body(fake: FakeTogether, body: Any) -> FakeResponse:
             method="POST",
             path="/v1/images/generations",
             headers={"authorization": f"Bearer {KEY}", "content-type": "application/json"},
-            body=json.dumps(body).encode("utf-8"),
+            # allow_nan=False: strategies must only produce valid JSON (no NaN or Infinity).
+            body=json.dumps(body, allow_nan=False).encode("utf-8"),
         )
     )
 
