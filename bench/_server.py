@@ -127,7 +127,8 @@ def load_burst(host: str, port: int, *, clients: int, seconds: float, body: byte
         mine = latencies[number]
         start.wait()
         try:
-            while time.perf_counter() < deadline[0]:
+            # At least one request each, even for a thread scheduled after the deadline.
+            while True:
                 began = time.perf_counter()
                 connection.request("POST", "/v1/images/generations", body=body, headers=headers)
                 response = connection.getresponse()
@@ -136,6 +137,8 @@ def load_burst(host: str, port: int, *, clients: int, seconds: float, body: byte
                     mine.append(time.perf_counter() - began)
                 else:
                     errors[number] += 1
+                if began >= deadline[0]:
+                    break
         except (OSError, http.client.HTTPException):
             errors[number] += 1
         finally:
