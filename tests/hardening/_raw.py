@@ -56,18 +56,31 @@ def request_bytes(
     return head.encode("utf-8") + b"\r\n" + body
 
 
-def exchange(port: int, data: bytes, *, timeout: float = 10.0) -> list[RawResponse]:
-    """Send ``data``, close our sending side, and parse every response until the server closes.
+def exchange(
+    port: int, data: bytes, *, timeout: float = 10.0, half_close: bool = True
+) -> list[RawResponse]:
+    """Send ``data`` and parse every response until the server closes (or resets) the connection.
+
+    Args:
+        port: The loopback port.
+        data: The exact bytes to send.
+        timeout: Socket timeout in seconds.
+        half_close: Close our sending side after ``data``, so the server sees the end of input
+            (send ``Connection: close`` instead when the server must not think the client left).
 
     Raises:
         ValueError: The server sent bytes that are not well-formed HTTP/1.1 responses.
     """
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
         conn.sendall(data)
-        conn.shutdown(socket.SHUT_WR)
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
         received = bytearray()
-        while chunk := conn.recv(65536):
-            received += chunk
+        try:
+            while chunk := conn.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass  # a reset ends the exchange; whatever arrived before it is still parsed
     return parse_responses(bytes(received))
 
 

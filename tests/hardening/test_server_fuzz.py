@@ -13,9 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from together_image_fake import FakeTogetherServer
+from together_image_fake import FakeTogetherServer, Fault
 from together_image_fake._catalog import is_non_image_model
-from together_image_fake.strategies import InvalidRequestExample, invalid_generation_requests
+from together_image_fake.strategies import (
+    InvalidRequestExample,
+    fake_faults,
+    invalid_generation_requests,
+)
 
 from ._raw import RawResponse, assert_real_error, exchange, request_bytes
 from .conftest import FuzzTally
@@ -370,6 +374,38 @@ def test_truncated_requests(
     # A cut inside the body leaves nothing to answer: the server closes. A head cut short is read
     # up to the end of input (the stdlib parser's way), so it may get a 4xx for what is missing.
     _check(fuzz_tally, "truncated requests", responses)
+
+
+@given(fake_faults(max_latency_s=0.01, max_times=1))
+def test_a_5xx_comes_only_when_a_fault_asks_for_it(
+    fuzz_server: FakeTogetherServer, fuzz_tally: FuzzTally, fault: Fault
+) -> None:
+    fuzz_server.fake.queue_faults([fault])
+    body = json.dumps(VALID).encode()
+    headers = {**GOOD_HEADERS, "Content-Length": str(len(body)), "Connection": "close"}
+    # Not half-closed: the server would take that for a client leaving during the latency.
+    responses = exchange(
+        fuzz_server.port,
+        request_bytes(headers=headers, body=body),
+        timeout=fuzz_server.timeout_hold_s + 5,
+        half_close=False,
+    )
+    statuses = [response.status for response in responses]
+    for status in statuses:
+        fuzz_tally.record("queued faults", status, explained="fault" if status >= 500 else None)
+    if fault.kind in ("reset", "timeout"):
+        assert statuses == []  # dropped, or held and then closed without an answer
+        fuzz_tally.record("queued faults", None)
+    elif fault.kind == "html":
+        assert statuses == [fault.status]
+        assert responses[0].headers["content-type"].startswith("text/html")
+    elif fault.status is not None or fault.error is not None:
+        assert_real_error(responses[0])
+        assert statuses[0] >= 400
+    else:
+        assert statuses == [200]  # latency alone
+    assert fuzz_server.fake.pending_faults() == []
+    _assert_still_serving(fuzz_server)
 
 
 def test_server_survives_the_fuzzing_without_leaking_threads(
