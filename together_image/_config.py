@@ -7,6 +7,7 @@ base URL on each request instead.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -22,6 +23,9 @@ DEPRECATED_API_KEY_ENV = "TOGETHER_AI_API_KEY"
 BASE_URL_ENV = "TOGETHER_BASE_URL"
 DISTRIBUTION_NAME = "together-image"
 _UNKNOWN_VERSION = "0+unknown"
+# RFC 9110 field names are tokens; CR, LF and NUL in a value would end or split the request.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\r\n\x00]")
 
 _MISSING_KEY_MESSAGE = (
     "Together AI API key is missing. Pass it using the api_key argument or set the "
@@ -160,15 +164,36 @@ def merge_headers(*layers: Mapping[str, str | None] | None) -> dict[str, str]:
         The merged headers, each under the spelling of the layer that set it.
 
     Raises:
-        InvalidArgumentError: A header name or value is not a string.
+        InvalidArgumentError: A layer is not a mapping, a header name is not an HTTP token, or a
+            value is not a string or holds a line break or NUL (which would split the request).
     """
     merged: dict[str, tuple[str, str]] = {}
     for layer in layers:
-        for name, value in (layer or {}).items():
+        if layer is None:
+            continue
+        if not isinstance(layer, Mapping):
+            raise InvalidArgumentError(
+                f"headers must be a mapping of header names to values, got {type(layer).__name__}.",
+                argument="headers",
+            )
+        for name, value in layer.items():
             if not isinstance(name, str) or not (value is None or isinstance(value, str)):
                 raise InvalidArgumentError(
                     f"headers must map strings to strings (or None to remove a header), got "
                     f"{type(name).__name__} -> {type(value).__name__} for {name!r}.",
+                    argument="headers",
+                )
+            if not _HEADER_NAME.fullmatch(name):
+                raise InvalidArgumentError(
+                    f"header names must be HTTP tokens (letters, digits, !#$%&'*+-.^_`|~), got "
+                    f"{name!r}.",
+                    argument="headers",
+                )
+            if value is not None and _HEADER_VALUE_FORBIDDEN.search(value):
+                # The value is not echoed: it may be a credential.
+                raise InvalidArgumentError(
+                    f"the value of header {name!r} contains a line break or NUL, which HTTP does "
+                    "not allow in a header value.",
                     argument="headers",
                 )
             if value is None:

@@ -26,7 +26,10 @@ _ASPECT_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*", flags=re.ASCII)
 _URL_PREFIXES = ("http://", "https://")
 _PROMPT_KEYS = ("text", "images", "mask")
 # Modes Pillow can write as PNG; others (CMYK, YCbCr, LAB, HSV, F...) are converted to RGBA first.
-_PNG_MODES = frozenset({"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"})
+# Modes Pillow writes as PNG as they are; premultiplied modes have a direct straight-alpha twin,
+# every other mode (CMYK, YCbCr, 32-bit "I", float "F"…) is converted to RGBA.
+_PNG_MODES = frozenset({"1", "L", "LA", "I;16", "P", "RGB", "RGBA"})
+_PNG_CONVERSIONS = {"La": "LA", "RGBa": "RGBA"}
 _EXPECTED_IMAGE = (
     "bytes, bytearray, memoryview, a base64 or data: string, an http(s) URL string, a "
     "pathlib.Path, a PIL image or a binary file object"
@@ -103,9 +106,10 @@ def normalize_image_input(image: object) -> str:
 def _read_path(path: os.PathLike[Any]) -> bytes:
     try:
         return Path(path).read_bytes()
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise InvalidArgumentError(
-            f"Cannot read the image file {os.fspath(path)!r}: {error.strerror or error}.",
+            f"Cannot read the image file {os.fspath(path)!r}: {reason}.",
             argument="image",
         ) from error
 
@@ -127,10 +131,21 @@ def _is_pil_image(value: object) -> bool:
 
 
 def _encode_pil_image(image: Any) -> bytes:
-    if image.mode not in _PNG_MODES:
-        image = image.convert("RGBA")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    if image.width == 0 or image.height == 0:
+        raise InvalidDataContentError(
+            f"Invalid data content. The PIL image is empty ({image.width}x{image.height})."
+        )
+    mode = image.mode
+    try:
+        if mode not in _PNG_MODES:
+            image = image.convert(_PNG_CONVERSIONS.get(mode, "RGBA"))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+    except (OSError, ValueError) as error:
+        raise InvalidDataContentError(
+            f"Invalid data content. The PIL image (mode {mode!r}) cannot be encoded as PNG: "
+            f"{error}."
+        ) from error
     return buffer.getvalue()
 
 

@@ -308,8 +308,7 @@ class _Connection:
             )
         self._api_key = api_key
         self._base_url = None if base_url is None else validate_base_url(base_url)
-        self._headers = dict(headers or {})
-        merge_headers(self._headers)  # type check now rather than at the first request
+        self._headers = merge_headers(headers)  # checked now rather than at the first request
         self.timeout = validate_timeout(timeout)
         self._transport = Transport(session)
         # Looked up at the first request, then kept: reading package metadata costs ~0.15 ms.

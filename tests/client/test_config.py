@@ -187,6 +187,36 @@ def test_merge_headers_rejects_non_strings(headers: dict[object, object]) -> Non
         merge_headers(headers)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"X-Trace": "a\r\nX-Injected: 1"}, "line break or NUL"),
+        ({"X-Trace": "a\nb"}, "line break or NUL"),
+        ({"X-Trace": "a\x00b"}, "line break or NUL"),
+        ({"Bad Name": "v"}, "HTTP tokens"),
+        ({"X-Trace:": "v"}, "HTTP tokens"),
+        ({"": "v"}, "HTTP tokens"),
+        ([("X-Trace", "v")], "must be a mapping"),
+        ("X-Trace: v", "must be a mapping"),
+    ],
+)
+def test_headers_that_would_break_the_request_raise_before_sending(
+    headers: object, message: str
+) -> None:
+    with responses.RequestsMock() as mock:  # no request may be sent
+        with pytest.raises(InvalidArgumentError, match=message) as caught:
+            create_togetherai(api_key=API_KEY, headers=headers)  # type: ignore[arg-type]
+        provider = create_togetherai(api_key=API_KEY)
+        with pytest.raises(InvalidArgumentError, match=message):
+            generate_image(
+                model=provider.image(MODEL_ID),
+                prompt="p",
+                headers=headers,  # type: ignore[arg-type]
+            )
+        assert len(mock.calls) == 0
+    assert "X-Injected: 1" not in str(caught.value)  # values (maybe credentials) are not echoed
+
+
 @pytest.mark.parametrize(("timeout", "expected"), [(None, None), (1, 1.0), (0.5, 0.5)])
 def test_valid_timeouts(timeout: float | None, expected: float | None) -> None:
     assert validate_timeout(timeout) == expected
