@@ -29,6 +29,7 @@ from together_image_fake import _routes
 from together_image_fake._catalog import Catalog, ModelSpec
 from together_image_fake._render import MEDIA_TYPES, Renderer, RenderSpec
 from together_image_fake._validate import (
+    MAX_JSON_DEPTH,
     NAMED_ERRORS,
     FakeAPIError,
     GenerationRequest,
@@ -38,6 +39,7 @@ from together_image_fake._validate import (
     decode_input_image,
     dynamic_rate_limit,
     error_for_status,
+    json_depth,
     model_rate_limit,
     named_error,
     parse_json_object,
@@ -1029,9 +1031,11 @@ def _parse_for_log(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        parsed = json.loads(body)
     except (ValueError, RecursionError):
         return None
+    # Too deep to serialize again for /_fake/calls: logged as a body that is not JSON.
+    return parsed if json_depth(parsed) <= MAX_JSON_DEPTH else None
 
 
 def _redact(headers: Mapping[str, str]) -> dict[str, str]:

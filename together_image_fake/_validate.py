@@ -301,6 +301,31 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest JSON nesting a request body may have [INF]: no real field nests beyond 3 levels, and a
+body nested near Python's recursion limit could be parsed but not serialized again (call log)."""
+
+
+def json_depth(value: object) -> int:
+    """Return how deeply ``value`` (parsed JSON) nests arrays and objects; a scalar is depth 0.
+
+    Iterative, so that it works on values nested up to the parser's own limit.
+    """
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_json_object(headers: Mapping[str, str], body: bytes, *, strict: bool) -> dict[str, Any]:
     """Parse a JSON request body that must be an object.
 
@@ -331,6 +356,10 @@ def parse_json_object(headers: Mapping[str, str], body: bytes, *, strict: bool) 
     if not isinstance(parsed, dict):
         raise FakeAPIError(
             400, f"Invalid request body: expected a JSON object, got {type(parsed).__name__}."
+        )
+    if json_depth(parsed) > MAX_JSON_DEPTH:
+        raise FakeAPIError(
+            400, f"Invalid request body: JSON nested deeper than {MAX_JSON_DEPTH} levels."
         )
     return parsed
 

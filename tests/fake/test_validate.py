@@ -14,10 +14,13 @@ from PIL import Image
 
 from together_image_fake import CATALOG, ModelSpec
 from together_image_fake._validate import (
+    MAX_JSON_DEPTH,
     MAX_SIDE,
     FakeAPIError,
     check_auth,
     decode_input_image,
+    json_depth,
+    parse_json_object,
     validate_generation,
 )
 
@@ -152,3 +155,27 @@ def test_unsupported_input_formats_are_refused() -> None:
 
     with pytest.raises(FakeAPIError, match="got BMP"):
         decode_input_image(buffer.getvalue())
+
+
+@given(depth=st.integers(min_value=0, max_value=900), wrap_in_object=st.booleans())
+def test_json_depth_counts_nesting_iteratively(depth: int, wrap_in_object: bool) -> None:
+    value: object = 1
+    for level in range(depth):
+        value = {"k": value} if wrap_in_object and level % 2 else [value]
+    assert json_depth(value) == depth
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 500])
+def test_bodies_nested_too_deep_are_a_400(depth: int) -> None:
+    body = '{"model": "m", "extra": ' + "[" * depth + "]" * depth + "}"
+    with pytest.raises(FakeAPIError) as caught:
+        parse_json_object({"content-type": "application/json"}, body.encode(), strict=True)
+    assert caught.value.status == 400
+    assert f"deeper than {MAX_JSON_DEPTH} levels" in str(caught.value)
+
+
+def test_bodies_nested_to_the_limit_are_accepted() -> None:
+    nested = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    body = '{"extra": ' + nested + "}"
+    parsed = parse_json_object({"content-type": "application/json"}, body.encode(), strict=True)
+    assert json_depth(parsed) == MAX_JSON_DEPTH
