@@ -25,6 +25,7 @@ import struct
 import threading
 import time
 from collections.abc import Iterable
+from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
@@ -124,9 +125,17 @@ def split_target(target: str) -> tuple[str, str, str | None]:
     Returns:
         ``(path, query, origin)``; ``origin`` is ``scheme://netloc`` for an absolute-form target and
         ``None`` otherwise. An empty path becomes ``/``.
+
+    Raises:
+        RequestRejected: 400 for an absolute-form target that is not a URL (e.g. ``http://[::1/x``).
     """
     if target.startswith(("http://", "https://")):
-        parts = urlsplit(target)
+        try:
+            parts = urlsplit(target)
+        except ValueError as error:
+            raise RequestRejected(
+                400, f"Malformed request target {target[:200]!r}: {error}."
+            ) from error
         return parts.path or "/", parts.query, f"{parts.scheme}://{parts.netloc}"
     path, _, query = target.partition("?")
     return path or "/", query, None
@@ -459,19 +468,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return super().handle_expect_100()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Answer a protocol error from the stdlib parser in the real error shape."""
+        """Answer a protocol error from the stdlib parser in the real error shape.
+
+        The stdlib answers an HTTP/2+ request line with 505; the fake answers every malformed
+        request with a 4xx, so a 5xx always means a fault was asked for [INF].
+        """
         text = message or self.responses.get(code, ("Error", ""))[0]
         if explain:
             text = f"{text}: {explain}"
-        self._write(RequestRejected(code, text).response(), close=True)
-        self._log(self._started, split_target(self.path)[0] if self.path else "-", code)
+        status = 400 if code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED else code
+        self._write(RequestRejected(status, text).response(), close=True)
+        self._log(self._started, self.path.partition("?")[0] or "-", status)
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.client_address[0], format % args)
 
     def _serve(self, started: float) -> None:
         owner = self.server.owner
-        path, query, absolute_origin = split_target(self.path)
+        try:
+            path, query, absolute_origin = split_target(self.path)
+        except RequestRejected as rejected:
+            self._write(rejected.response(), close=True)
+            self._log(started, "-", rejected.status)
+            return
         try:
             body = self._read_body(owner.max_body_bytes)
         except RequestRejected as rejected:
@@ -521,8 +540,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         transfer_encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
         if transfer_encoding:
             if transfer_encoding != "chunked":
+                # RFC 9112 says 501; a 4xx keeps "5xx means a fault was asked for" true [INF].
                 raise RequestRejected(
-                    501,
+                    400,
                     f"Unsupported Transfer-Encoding: expected 'chunked', "
                     f"got {transfer_encoding!r}.",
                 )

@@ -163,7 +163,7 @@ def test_expect_100_continue_with_an_oversized_body_is_refused_before_the_body()
     [
         (b"GARBAGE\r\n\r\n", 400, "Bad request syntax"),
         (b"GET / HTTP/x.y\r\n\r\n", 400, "Bad request version"),
-        (b"GET / HTTP/2.0\r\n\r\n", 505, "Invalid HTTP version"),
+        (b"GET / HTTP/2.0\r\n\r\n", 400, "Invalid HTTP version"),
         (b"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400, "got '1x'"),
         (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, "non-negative integer"),
         (
@@ -171,7 +171,7 @@ def test_expect_100_continue_with_an_oversized_body_is_refused_before_the_body()
             400,
             "got '1', '2'",
         ),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "expected 'chunked'"),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "expected 'chunked'"),
         (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"),
         (b"GET / HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431, "Line too long"),
         (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414, "Request-URI too long"),
