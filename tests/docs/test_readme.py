@@ -33,6 +33,12 @@ def test_the_pytest_example_passes(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+def test_the_property_test_example_passes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_app=_python_block_after("Property-test your app's image code"))
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_the_client_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
