@@ -234,8 +234,9 @@ class FakeCall:
     images_evicted: bool = False
 
     def stored_bytes(self) -> int:
-        """Bytes of image data this entry keeps alive."""
-        return sum(map(len, self.images)) + len(self.input_image or b"")
+        """Bytes of image data this entry keeps alive (an inline ``data:`` input URL included)."""
+        inline = _inline_image_url(self.body)
+        return sum(map(len, self.images)) + len(self.input_image or b"") + len(inline or "")
 
     def to_json(self) -> dict[str, Any]:
         """Return the control API's JSON form (``GET /_fake/calls`` elements)."""
@@ -973,7 +974,13 @@ class FakeTogether:
             seq = self._holding.popleft()
             old = self._calls[seq]
             self._stored_bytes -= old.stored_bytes()
-            self._calls[seq] = replace(old, images=(), input_image=None, images_evicted=True)
+            self._calls[seq] = replace(
+                old,
+                body=_without_inline_image_url(old.body, old.input_sha256),
+                images=(),
+                input_image=None,
+                images_evicted=True,
+            )
 
     def __repr__(self) -> str:
         keys = "any" if self.api_keys is None else f"{len(self.api_keys)} keys"
@@ -1036,6 +1043,26 @@ def _parse_for_log(body: bytes) -> Any:
         return None
     # Too deep to serialize again for /_fake/calls: logged as a body that is not JSON.
     return parsed if json_depth(parsed) <= MAX_JSON_DEPTH else None
+
+
+def _inline_image_url(body: Any) -> str | None:
+    """The request's ``image_url`` when it is an inline ``data:`` URL (image bytes in the log)."""
+    if isinstance(body, dict):
+        value = body.get("image_url")
+        if isinstance(value, str) and value[:5].lower() == "data:":
+            return value
+    return None
+
+
+def _without_inline_image_url(body: Any, sha256: str | None) -> Any:
+    """The logged body with an inline ``image_url`` replaced by a note of what was dropped."""
+    inline = _inline_image_url(body)
+    if inline is None:
+        return body
+    header = inline.split(",", 1)[0]
+    note = f"{header},<evicted: {len(inline)} characters"
+    note += f", image sha256 {sha256}>" if sha256 else ">"
+    return {**body, "image_url": note}
 
 
 def _redact(headers: Mapping[str, str]) -> dict[str, str]:

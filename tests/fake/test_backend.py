@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from together_image_fake import FakeRequest, FakeTogether, Fault, Rule
 
@@ -84,6 +87,37 @@ def test_image_bytes_are_bounded_and_evicted_oldest_first() -> None:
     assert [call.images_evicted for call in fake.calls] == [True, True]
     assert all(call.images == () for call in fake.calls)
     assert fake.handle(FakeRequest(method="GET", path="/_fake/images/1/0")).status == 404
+
+
+def test_inline_input_images_count_towards_the_budget_and_are_noted_when_evicted() -> None:
+    png = base64.b64encode(_png_bytes()).decode()
+    fake = FakeTogether(seed=1)
+    kontext = "black-forest-labs/FLUX.1-kontext-pro"
+
+    _generate(fake, model=kontext, image_url=f"data:image/png;base64,{png}")
+    kept = fake.calls[0]
+    assert kept.body["image_url"] == f"data:image/png;base64,{png}"  # within budget: verbatim
+    assert kept.stored_bytes() == len(kept.images[0]) + len(kept.input_image or b"") + len(
+        kept.body["image_url"]
+    )
+    fake.max_image_bytes = kept.stored_bytes() * 5 // 2  # room for two such calls, not three
+    for _ in range(3):
+        _generate(fake, model=kontext, image_url=f"data:image/png;base64,{png}")
+
+    evicted = fake.calls[0]
+    assert evicted.images_evicted
+    assert evicted.body["image_url"] == (
+        f"data:image/png;base64,<evicted: {len(png) + 22} characters, "
+        f"image sha256 {kept.input_sha256}>"
+    )
+    assert evicted.body["prompt"] == "a quetzal"  # the rest of the body is kept
+    json.dumps([call.to_json() for call in fake.calls])  # the log still serializes
+
+
+def _png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "orange").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def test_register_model_copies_a_model_and_overrides_rules() -> None:

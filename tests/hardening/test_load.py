@@ -213,13 +213,6 @@ def _edit_request(image_url: str) -> FakeRequest:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known gap: the call log keeps each request body, data-URL input image included, "
-    "outside max_image_bytes, so edits retain about 1.4x their input size per call until "
-    "max_calls evicts them",
-)
 def test_edit_bodies_are_bounded_by_max_image_bytes(traced: None) -> None:
     buffer = io.BytesIO()
     Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3)).save(buffer, "PNG")
