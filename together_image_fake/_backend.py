@@ -206,7 +206,9 @@ class FakeCall:
         response_id: The response ``id``.
         urls: The ``/shrt/`` URLs returned in ``url`` mode.
         duration_ms: Time spent answering, including injected latency.
-        images_evicted: Whether the image bytes were dropped to respect ``max_image_bytes``.
+        images_evicted: Whether the image bytes were dropped to respect ``max_image_bytes``; an
+            inline ``data:`` ``image_url`` in ``body`` is then replaced by a note of its size and
+            the input's sha256.
     """
 
     seq: int
