@@ -16,7 +16,7 @@ import pytest
 
 from together_image_fake import FakeTogether, FakeTogetherServer
 
-Explained5xx = Literal["real API", "known deviation", "fault"]
+Explained5xx = Literal["real API", "fault"]
 
 
 class FuzzTally:
@@ -36,8 +36,7 @@ class FuzzTally:
             category: What kind of fuzz it was.
             status: The answer's status; ``None`` when the server closed without answering.
             explained: For a 5xx: ``"real API"`` (the real API answers the same, e.g. 500 for a
-                chat model), ``"fault"`` (a queued fault asked for it) or ``"known deviation"``
-                (a reported bug, its test marked xfail).
+                chat model) or ``"fault"`` (a queued fault asked for it).
         """
         self.cases[category] += 1
         self.statuses.setdefault(category, Counter())[str(status) if status else "closed"] += 1
@@ -58,7 +57,7 @@ class FuzzTally:
         out.append(
             f"  total: {total} cases; 5xx answers: {server_errors} (asked for by a fault: "
             f"{self.explained['fault']}, same as the real API: {self.explained['real API']}, "
-            f"known deviations: {self.explained['known deviation']}, unexplained: {unexplained})"
+            f"unexplained: {unexplained})"
         )
         return out
 
