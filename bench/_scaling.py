@@ -1,7 +1,8 @@
 """Measurement 4: how the fake's cost of answering grows with pixel count and with ``n``.
 
-Each sample is one ``FakeTogether.handle()`` of a request the fake has not seen (a fresh seed), so
-it draws, encodes, base64-encodes and serializes every image: the full cost of a cold answer. The
+Each sample is one ``FakeTogether.handle()`` of a request the process has not seen (a fresh seed
+and prompt, so the process-wide background cache misses too), so it draws, encodes, base64-encodes
+and serializes every image: the full cost of a cold answer. The
 growth is the least-squares exponent of time against pixels (or ``n``); 1.0 is linear.
 """
 
@@ -44,7 +45,8 @@ class Series:
 
 def _cold_answers(fake: FakeTogether, side: int, n: int, seeds: Iterator[int]) -> float:
     body = wire_body(side, "base64", n=n)
-    body["seed"] = next(seeds)
+    body["seed"] = seed = next(seeds)
+    body["prompt"] = f"{body['prompt']} #{seed}"
     request = fake_request(body)
     started = time.perf_counter()
     response = fake.handle(request)

@@ -1,13 +1,16 @@
 """Deterministic image synthesis for the fake, metadata embedding, and ``inspect_image()``.
 
 An image is a pure function of what was asked (model, prompt, size, seed, steps, index, format, the
-input image for edits, the fake's seed): a colour field drawn from those values (or the input image,
-tinted, for edits) under a label that says it is a fake and what was asked. Pixels are drawn on a
-canvas of at most 512 px and scaled up, and encoded images are cached, so a 1024² answer costs a
-few milliseconds once and nothing after. The request itself (including its id, which differs per
-request) travels in metadata spliced into the cached bytes: a PNG ``tEXt`` chunk or JPEG ``COM``
-segments keyed ``together-image-fake``, which ``inspect_image()`` reads back as a typed
-``FakeImageInfo``.
+input image for edits, the fake's seed): a colour field drawn from all of these but the seed and
+index (or the input image, tinted, for edits) under a label that says it is a fake and what was
+asked, seed and index included. The negative prompt travels in the metadata only. The
+seed-independent background is built once per process (a bounded, thread-safe cache shared by every
+fake), so a new seed only draws the label and encodes the band it covers: JPEGs carry a restart
+marker after every MCU row, which makes the band's entropy-coded rows splice into the cached
+background's byte for byte as if the whole image had been encoded. Encoded images are also cached
+per renderer. The request itself (including its id, which differs per request) travels in metadata
+spliced into the cached bytes: a PNG ``tEXt`` chunk or JPEG ``COM`` segments keyed
+``together-image-fake``, which ``inspect_image()`` reads back as a typed ``FakeImageInfo``.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import hashlib
 import io
 import json
 import random
+import re
 import struct
 import threading
 import zlib
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -34,6 +38,10 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CANVAS_MAX_SIDE = 512
 _FIELD_SIDE = 64  # the colour field is drawn at most this big, then enlarged
 _JPEG_QUALITY = 85
+_JPEG_SUBSAMPLING = "4:2:0"
+_MCU_HEIGHT = 16  # with 4:2:0 chroma subsampling a JPEG MCU row is 16 px tall
+_RESTART_MARKER = re.compile(rb"\xff[\xd0-\xd7]")  # 0xFF in entropy data is stuffed as FF 00
+_BACKGROUND_CACHE_BYTES = 32 * 1024 * 1024
 _COM_CHUNK = 60_000  # below the 65,533-byte payload limit of one JPEG segment
 MEDIA_TYPES: dict[OutputFormat, str] = {"jpeg": "image/jpeg", "png": "image/png"}
 
@@ -212,7 +220,7 @@ class Renderer:
             if base is not None:
                 self._cache.move_to_end(spec)
         if base is None:
-            base = _encode(_draw(spec, input_image), spec.output_format)
+            base = _draw_and_encode(spec, input_image)
             self._store(spec, base)
         return embed_metadata(base, spec.info(request_id))
 
@@ -234,25 +242,150 @@ class Renderer:
             self._cache_size = 0
 
 
-def _spec_rng(spec: RenderSpec) -> random.Random:
-    key = json.dumps(asdict(spec), sort_keys=True).encode("utf-8", "surrogatepass")
-    return random.Random(hashlib.sha256(key).digest())
+@dataclass(frozen=True, kw_only=True)
+class _Background:
+    """The seed-independent part of an image, ready for a label to be drawn over it.
+
+    Attributes:
+        canvas: PNG: the whole background. JPEG: its top ``canvas.height`` rows, the MCU rows the
+            label touches.
+        jpeg: JPEG only: the whole background, encoded with a restart marker after each MCU row.
+        scan_start: Offset in ``jpeg`` of the first entropy-coded byte.
+        restarts: Offsets in ``jpeg`` of the restart markers, one per MCU row but the last.
+    """
+
+    canvas: Image.Image
+    jpeg: bytes = b""
+    scan_start: int = 0
+    restarts: tuple[int, ...] = ()
+
+    def size_bytes(self) -> int:
+        """Memory this entry holds, roughly: pixels plus encoded bytes."""
+        return self.canvas.width * self.canvas.height * 3 + len(self.jpeg)
+
+
+class _BackgroundCache:
+    """Process-wide LRU of ``_Background``s bounded in bytes; thread-safe.
+
+    Shared by every fake in the process because backgrounds depend only on what was asked, never
+    on a fake's state; a test suite asks the same few prompts of many short-lived fakes.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._entries: OrderedDict[tuple[object, ...], _Background] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> _Background | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[object, ...], entry: _Background) -> None:
+        size = entry.size_bytes()
+        with self._lock:
+            if size > self._limit or key in self._entries:
+                return
+            self._entries[key] = entry
+            self._size += size
+            while self._size > self._limit:
+                _, evicted = self._entries.popitem(last=False)
+                self._size -= evicted.size_bytes()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+_BACKGROUNDS = _BackgroundCache(_BACKGROUND_CACHE_BYTES)
+
+
+def _background_key(spec: RenderSpec, input_image: bytes | None) -> tuple[object, ...]:
+    """What the background and the label's layout depend on: no seed, index or negative prompt.
+
+    Leaving the negative prompt out keeps the cache small when it is the only thing that varies.
+    """
+    input_sha256 = spec.input_sha256
+    if input_image is not None and input_sha256 is None:
+        input_sha256 = hashlib.sha256(input_image).hexdigest()
+    return (
+        spec.model,
+        spec.prompt,
+        spec.width,
+        spec.height,
+        spec.steps,
+        spec.output_format,
+        input_sha256,
+        spec.input_url,
+        spec.fake_seed,
+        input_image is not None,
+    )
+
+
+def _draw_and_encode(spec: RenderSpec, input_image: bytes | None) -> bytes:
+    """Encode ``spec``'s image: the cached background under a freshly drawn label."""
+    key = _background_key(spec, input_image)
+    background = _BACKGROUNDS.get(key)
+    if background is None:
+        background = _build_background(key, spec, input_image)
+        _BACKGROUNDS.put(key, background)
+    canvas = background.canvas.copy()
+    canvas.paste(_label(spec))
+    if not background.jpeg:
+        return _encode(canvas, spec.output_format)
+    band = _encode(canvas, "jpeg")
+    rows = canvas.height // _MCU_HEIGHT
+    # The band's rows, then the background's from the restart marker closing row ``rows - 1``
+    # on: restart markers reset the DC predictors, so each MCU row is coded independently.
+    return (
+        background.jpeg[: background.scan_start]
+        + band[_scan_start(band) : -2]
+        + background.jpeg[background.restarts[rows - 1] :]
+    )
+
+
+def _build_background(
+    key: tuple[object, ...], spec: RenderSpec, input_image: bytes | None
+) -> _Background:
+    image = _background_image(key, spec, input_image)
+    label_height = _label_layout(spec).height
+    band_height = -(-label_height // _MCU_HEIGHT) * _MCU_HEIGHT
+    if spec.output_format == "png" or band_height >= spec.height:
+        return _Background(canvas=image)
+    jpeg = _encode(image, "jpeg")
+    scan_start = _scan_start(jpeg)
+    restarts = tuple(match.start() for match in _RESTART_MARKER.finditer(jpeg, scan_start))
+    return _Background(
+        canvas=image.crop((0, 0, spec.width, band_height)),
+        jpeg=jpeg,
+        scan_start=scan_start,
+        restarts=restarts,
+    )
+
+
+def _background_image(
+    key: tuple[object, ...], spec: RenderSpec, input_image: bytes | None
+) -> Image.Image:
+    """The whole background at full size, its colours drawn from ``key``."""
+    seed = hashlib.sha256(json.dumps(key).encode("utf-8", "surrogatepass")).digest()
+    return _background(random.Random(seed), (spec.width, spec.height), input_image)
+
+
+def _scan_start(jpeg: bytes) -> int:
+    """Offset of the first entropy-coded byte: just past the start-of-scan segment."""
+    offset = 2
+    while jpeg[offset + 1] != 0xDA:
+        offset += 2 + int.from_bytes(jpeg[offset + 2 : offset + 4], "big")
+    return offset + 2 + int.from_bytes(jpeg[offset + 2 : offset + 4], "big")
 
 
 @lru_cache(maxsize=16)
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
-
-
-def _draw(spec: RenderSpec, input_image: bytes | None) -> Image.Image:
-    rng = _spec_rng(spec)
-    size = (spec.width, spec.height)
-    # Everything is drawn small and enlarged with nearest-neighbour, which costs a tenth of a
-    # smooth resize at 1024² and keeps the label's text crisp.
-    scale = min(1.0, _CANVAS_MAX_SIDE / max(size))
-    image = _background(rng, size, input_image)
-    _label(image, spec, scale)
-    return image
 
 
 def _background(
@@ -263,46 +396,88 @@ def _background(
     if input_image is not None:
         with Image.open(io.BytesIO(input_image)) as source:
             base = source.convert("RGB").resize(small, Image.Resampling.BILINEAR)
-        # Visibly derived from the input, yet different for each seed and index.
+        # Visibly derived from the input; the label tells seeds and indexes apart.
         field = Image.blend(base, Image.new("RGB", small, tint), 0.25)
     else:
         grid = Image.new("RGB", (3, 3))
         colours = [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(9)]
         grid.putdata(colours)
         field = grid.resize(small, Image.Resampling.BILINEAR)
+    # Drawn small and enlarged with nearest-neighbour: a tenth of a smooth resize at 1024².
     return field.resize(size, Image.Resampling.NEAREST) if small != size else field
 
 
-def _label(image: Image.Image, spec: RenderSpec, scale: float) -> None:
-    """Draw the black band that says what was asked, at ``scale``, and paste it enlarged."""
-    strip_width = max(1, round(image.width * scale))
+@dataclass(frozen=True, kw_only=True)
+class _LabelLayout:
+    """Where the label goes; the same for every seed and index of a request."""
+
+    strip_width: int
+    strip_height: int
+    font_size: int
+    line_height: int
+    width: int
+    height: int
+
+
+def _label_layout(spec: RenderSpec) -> _LabelLayout:
+    # The label is drawn at most _CANVAS_MAX_SIDE wide and enlarged: crisp text, cheap drawing.
+    scale = min(1.0, _CANVAS_MAX_SIDE / max(spec.width, spec.height))
+    strip_width = max(1, round(spec.width * scale))
     font_size = max(6, min(strip_width // 30, 28))
+    line_height = font_size + max(1, font_size // 4)
+    lines = 5 if spec.input_sha256 is not None or spec.input_url is not None else 4
+    strip_height = line_height * lines + font_size // 2
+    return _LabelLayout(
+        strip_width=strip_width,
+        strip_height=strip_height,
+        font_size=font_size,
+        line_height=line_height,
+        width=spec.width,
+        height=min(spec.height, max(1, round(strip_height / scale))),
+    )
+
+
+def _label(spec: RenderSpec) -> Image.Image:
+    """The black band that says what was asked, full width, to paste at the top."""
+    layout = _label_layout(spec)
+    font_size = layout.font_size
     prompt = spec.prompt if len(spec.prompt) <= 48 else spec.prompt[:47] + "…"
+    # Each line is a list of pieces drawn side by side; the seed goes digit by digit so a new
+    # seed costs a few cached glyphs, not a fresh text rendering.
     lines = [
-        "FAKE IMAGE · together-image-fake",
-        spec.model,
-        prompt,
-        f"{spec.width}x{spec.height} seed={spec.seed} steps={spec.steps} #{spec.index}",
+        ["FAKE IMAGE · together-image-fake"],
+        [spec.model],
+        [prompt],
+        [
+            f"{spec.width}x{spec.height} seed=",
+            *str(spec.seed),
+            f" steps={spec.steps} #{spec.index}",
+        ],
     ]
     if spec.input_sha256 is not None:
-        lines.append(f"edit of sha256:{spec.input_sha256[:16]}")
+        lines.append([f"edit of sha256:{spec.input_sha256[:16]}"])
     elif spec.input_url is not None:
-        lines.append(f"edit of {spec.input_url[:60]}")
-    line_height = font_size + max(1, font_size // 4)
-    strip_height = line_height * len(lines) + font_size // 2
-    strip = Image.new("L", (strip_width, strip_height))
-    for number, line in enumerate(lines):
-        mask = _line_mask(line, font_size)
-        left, top = font_size // 2, font_size // 4 + number * line_height
-        visible = mask.crop((0, 0, max(0, strip_width - left), mask.height))
-        strip.paste(255, (left, top, left + visible.width, top + visible.height), visible)
-    height = min(image.height, max(1, round(strip_height / scale)))
-    image.paste(strip.resize((image.width, height), Image.Resampling.NEAREST).convert("RGB"))
+        lines.append([f"edit of {spec.input_url[:60]}"])
+    strip = Image.new("L", (layout.strip_width, layout.strip_height))
+    for number, pieces in enumerate(lines):
+        top = font_size // 4 + number * layout.line_height
+        left = float(font_size // 2)
+        for piece in pieces:
+            x = round(left)
+            if x >= layout.strip_width:
+                break
+            mask = _line_mask(piece, font_size)
+            if x + mask.width > layout.strip_width:
+                mask = mask.crop((0, 0, layout.strip_width - x, mask.height))
+            strip.paste(255, (x, top, x + mask.width, top + mask.height), mask)
+            left += _advance(piece, font_size)
+    # Converted while small: a quarter of the pixels of the enlarged band at 1024².
+    return strip.convert("RGB").resize((layout.width, layout.height), Image.Resampling.NEAREST)
 
 
 @lru_cache(maxsize=1024)
 def _line_mask(text: str, font_size: int) -> Image.Image:
-    """One line of label text as a mask, cached: most lines repeat from request to request."""
+    """One piece of label text as a mask, cached: most pieces repeat from request to request."""
     # Surrogates cannot be drawn; the metadata keeps the exact prompt anyway.
     printable = text.encode("utf-8", "replace").decode("utf-8")
     font = _font(font_size)
@@ -312,12 +487,24 @@ def _line_mask(text: str, font_size: int) -> Image.Image:
     return mask
 
 
+@lru_cache(maxsize=1024)
+def _advance(text: str, font_size: int) -> float:
+    """How far the pen moves after drawing ``text``."""
+    return _font(font_size).getlength(text.encode("utf-8", "replace").decode("utf-8"))
+
+
 def _encode(image: Image.Image, output_format: OutputFormat) -> bytes:
     buffer = io.BytesIO()
     if output_format == "png":
         image.save(buffer, "PNG", compress_level=1)
     else:
-        image.save(buffer, "JPEG", quality=_JPEG_QUALITY)
+        image.save(
+            buffer,
+            "JPEG",
+            quality=_JPEG_QUALITY,
+            subsampling=_JPEG_SUBSAMPLING,
+            restart_marker_rows=1,
+        )
     return buffer.getvalue()
 
 

@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from together_image_fake import FakeImageInfo, inspect_image
-from together_image_fake._render import Renderer, RenderSpec, _encode, embed_metadata
+from together_image_fake._render import (
+    _BACKGROUNDS,
+    Renderer,
+    RenderSpec,
+    _background_image,
+    _background_key,
+    _draw_and_encode,
+    _encode,
+    _label,
+    embed_metadata,
+)
 
 BASE = RenderSpec(
     model="black-forest-labs/FLUX.1-schnell",
@@ -173,3 +183,45 @@ def test_inspect_rejects_malformed_metadata(change: dict[str, object], message: 
 
     with pytest.raises(ValueError, match=message):
         inspect_image(embed_metadata(PLAIN["png"], forged))
+
+
+def _fresh_render(spec: RenderSpec, input_image: bytes | None) -> bytes:
+    """The image drawn whole and encoded in one piece, bypassing every cache."""
+    image = _background_image(_background_key(spec, input_image), spec, input_image)
+    image.paste(_label(spec))
+    return _encode(image, spec.output_format)
+
+
+@given(specs)
+def test_images_from_the_background_cache_equal_a_fresh_render(spec: RenderSpec) -> None:
+    _BACKGROUNDS.clear()
+    cold = _draw_and_encode(spec, None)
+    warm = _draw_and_encode(spec, None)
+
+    assert cold == warm == _fresh_render(spec, None)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "fmt"),
+    [(1024, 1024, "jpeg"), (1000, 600, "jpeg"), (1792, 1008, "jpeg"), (512, 512, "png")],
+)
+def test_a_new_seed_splices_into_the_cached_background_byte_for_byte(
+    width: int, height: int, fmt: str
+) -> None:
+    first = replace(BASE, width=width, height=height, output_format=fmt)  # type: ignore[arg-type]
+    _draw_and_encode(first, None)
+    for seed in (2, 2**32 - 1):
+        spec = replace(first, seed=seed, index=3)
+        assert _draw_and_encode(spec, None) == _fresh_render(spec, None)
+
+
+def test_edits_share_a_background_only_with_the_same_input() -> None:
+    red, blue = _png((255, 0, 0)), _png((0, 0, 255))
+    spec = replace(BASE, input_sha256=None)
+
+    on_red = _draw_and_encode(spec, red)
+    on_blue = _draw_and_encode(spec, blue)
+
+    assert on_red == _fresh_render(spec, red)
+    assert on_blue == _fresh_render(spec, blue)
+    assert _pixels(on_red) != _pixels(on_blue)
