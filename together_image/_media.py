@@ -48,6 +48,7 @@ _EXTENSIONS = {
 # WHATWG "ASCII whitespace": TAB, LF, FF, CR, SPACE.
 _ASCII_WHITESPACE = {ord(c): None for c in "\t\n\f\r "}
 _BASE64_BODY = re.compile(r"[A-Za-z0-9+/]*")
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+")
 _EXCERPT_LENGTH = 40
 
@@ -135,6 +136,26 @@ def decode_base64(text: str) -> bytes:
         )
     # The checks above leave only well-formed input, which the stdlib decodes without error.
     return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+
+
+def check_base64(text: str) -> None:
+    """Check that ``decode_base64(text)`` would succeed, without decoding when that is cheap.
+
+    Padded standard base64 (what servers send) is recognised by deleting its alphabet and looking
+    at what is left, several times faster than decoding it; any other text is decoded.
+
+    Args:
+        text: The base64 text.
+
+    Raises:
+        InvalidDataContentError: Exactly when ``decode_base64(text)`` raises it.
+    """
+    if isinstance(text, str) and len(text) % 4 == 0 and text.isascii():
+        raw = text.encode("ascii")
+        rest = raw.translate(None, _BASE64_ALPHABET)
+        if rest in (b"", b"=", b"==") and raw.endswith(rest):
+            return
+    decode_base64(text)
 
 
 def encode_base64(data: bytes | bytearray | memoryview) -> str:

@@ -47,7 +47,7 @@ from ._inputs import (
     validate_count,
     validate_seed,
 )
-from ._media import decode_base64
+from ._media import check_base64
 from ._retry import RetryPolicy, is_retryable_response, run_with_retries
 from ._transport import HTTPResponse, HTTPSession, Transport
 from ._types import (
@@ -494,7 +494,8 @@ def _base64_images(exchange: _Exchange, body: Mapping[str, Any]) -> tuple[str, .
                 secret=exchange.secret,
             )
         try:
-            decode_base64(item.b64_json)
+            # Validated now (a bad body fails the call), decoded when ``.data`` is first read.
+            check_base64(item.b64_json)
         except InvalidDataContentError as error:
             raise _invalid_response(
                 f"data[{position}].b64_json is not base64: {error}",

@@ -31,6 +31,8 @@ from together_image import (
     ResponseMetadata,
     TogetherAIImageModel,
     Warning,
+    _media,
+    _types,
     generate_image,
 )
 from together_image._generate import MAX_CONCURRENT_CALLS, split_image_counts
@@ -303,6 +305,26 @@ def test_generated_image_decodes_lazily() -> None:
     assert image.media_type == "image/jpeg"
     assert image.extension == "jpg"
     assert "data" in vars(image)
+
+
+def test_standard_base64_is_checked_at_call_time_and_decoded_only_by_data(
+    api: responses.RequestsMock, model: TogetherAIImageModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.post(ENDPOINT, json=success_body())
+    decoded: list[str] = []
+    real_decode = _media.decode_base64
+
+    def counting_decode(text: str) -> bytes:
+        decoded.append(text)
+        return real_decode(text)
+
+    monkeypatch.setattr(_media, "decode_base64", counting_decode)
+    monkeypatch.setattr(_types, "decode_base64", counting_decode)
+    image = generate_image(model=model, prompt="p", seed=7).image
+    assert decoded == []
+    assert image.data == JPEG
+    assert image.data is image.data
+    assert decoded == [JPEG_B64]
 
 
 def test_generated_image_defaults_to_png_for_unknown_bytes() -> None:

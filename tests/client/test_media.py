@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from together_image import InvalidDataContentError
 from together_image._media import (
+    check_base64,
     decode_base64,
     detect_media_type,
     encode_base64,
@@ -198,3 +199,24 @@ def test_data_url_round_trip_keeps_bytes_and_detected_type(data: bytes) -> None:
     media_type, decoded = parse_data_url(to_data_url(data))
     assert decoded == data
     assert media_type == (detect_media_type(data) or "image/png")
+
+
+_BASE64_PIECES = st.sampled_from(
+    ["A", "Qw", "+", "/", "-", "_", "=", "==", " ", "\n", "é", "*", "QUJD"]
+)
+
+
+@given(st.lists(_BASE64_PIECES, max_size=12).map("".join) | st.text(max_size=12))
+def test_check_base64_fails_exactly_when_decoding_fails(text: str) -> None:
+    try:
+        decode_base64(text)
+    except InvalidDataContentError:
+        with pytest.raises(InvalidDataContentError):
+            check_base64(text)
+    else:
+        check_base64(text)
+
+
+@given(st.binary())
+def test_check_base64_accepts_every_standard_encoding(data: bytes) -> None:
+    check_base64(base64.b64encode(data).decode("ascii"))
