@@ -17,11 +17,12 @@ import signal
 import sys
 import threading
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from together_image_fake._backend import FakeTogether
 from together_image_fake._record import add_record_command
 from together_image_fake._replay import add_replay_command
 from together_image_fake._server import DEFAULT_MAX_BODY_BYTES, FakeTogetherServer
@@ -114,13 +115,56 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if not 0 <= args.port <= 65535:
-        print(f"error: --port must be between 0 and 65535, got {args.port}", file=sys.stderr)
-        return 2
     settings = FakeSettings(api_keys=tuple(args.api_keys), seed=args.seed, strict=args.strict)
-    server = FakeTogetherServer(
-        build_fake(settings), host=args.host, port=args.port, max_body_bytes=args.max_body_bytes
+
+    def announce(server: FakeTogetherServer) -> None:
+        print(f"Serving fake Together API at {server.base_url}", flush=True)
+        print(
+            f"Dashboard at {server.origin}/_fake/ ; together>=3 SDK base URL: {server.origin}",
+            flush=True,
+        )
+        if args.open:
+            dashboard = f"{server.origin}/_fake/"
+            opened = webbrowser.open(dashboard)
+            print(
+                f"Opening the dashboard at {dashboard}"
+                + ("" if opened else " (no browser found here: open it by hand)"),
+                flush=True,
+            )
+
+    return serve_until_signalled(
+        build_fake(settings),
+        host=args.host,
+        port=args.port,
+        max_body_bytes=args.max_body_bytes,
+        announce=announce,
     )
+
+
+def serve_until_signalled(
+    fake: FakeTogether,
+    *,
+    host: str,
+    port: int,
+    announce: Callable[[FakeTogetherServer], None],
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> int:
+    """Serve ``fake`` on loopback until SIGINT or SIGTERM (``serve``, ``record``, ``replay``).
+
+    Args:
+        fake: The backend to serve (a ``FakeTogether``, a cassette player or a recording proxy).
+        host: Interface to bind.
+        port: Port to bind; 0 picks a free one.
+        announce: Prints the command's first stdout lines once the server listens (flushed).
+        max_body_bytes: Largest request body accepted.
+
+    Returns:
+        0 after a clean stop, 1 when the address cannot be bound, 2 for an impossible port.
+    """
+    if not 0 <= port <= 65535:
+        print(f"error: --port must be between 0 and 65535, got {port}", file=sys.stderr)
+        return 2
+    server = FakeTogetherServer(fake, host=host, port=port, max_body_bytes=max_body_bytes)
     handler = _request_log_handler(sys.stderr)
     server_logger = logging.getLogger("together_image_fake.server")
     server_logger.addHandler(handler)
@@ -135,21 +179,9 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             server.start()
         except OSError as exc:
-            print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            print(f"error: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
             return 1
-        print(f"Serving fake Together API at {server.base_url}", flush=True)
-        print(
-            f"Dashboard at {server.origin}/_fake/ ; together>=3 SDK base URL: {server.origin}",
-            flush=True,
-        )
-        if args.open:
-            dashboard = f"{server.origin}/_fake/"
-            opened = webbrowser.open(dashboard)
-            print(
-                f"Opening the dashboard at {dashboard}"
-                + ("" if opened else " (no browser found here: open it by hand)"),
-                flush=True,
-            )
+        announce(server)
         # A timed wait lets the signal handler's Event.set() be seen promptly on every platform.
         while not stop.wait(0.5):
             pass

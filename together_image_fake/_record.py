@@ -20,14 +20,12 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
@@ -566,11 +564,16 @@ def _run_record(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from together_image_fake._cli import serve_until_signalled
+
     status = serve_until_signalled(
         proxy,
         host=args.host,
         port=args.port,
-        banner=lambda url: f"Recording to {args.cassette}: proxy at {url} -> {args.upstream}",
+        announce=lambda server: print(
+            f"Recording to {args.cassette}: proxy at {server.base_url} -> {args.upstream}",
+            flush=True,
+        ),
     )
     if status:
         return status
@@ -582,48 +585,4 @@ def _run_record(args: argparse.Namespace) -> int:
     print(
         f"Saved {len(recorder.interactions)} interaction(s) to {path}", file=sys.stderr, flush=True
     )
-    return 0
-
-
-def serve_until_signalled(
-    fake: FakeTogether, *, host: str, port: int, banner: Callable[[str], str]
-) -> int:
-    """Serve ``fake`` on a loopback server until SIGINT/SIGTERM, printing ``banner(base_url)``
-    as the first stdout line (flushed).
-
-    Returns:
-        0 after a clean stop, 1 when the address cannot be bound, 2 for a bad port.
-    """
-    from together_image_fake._server import FakeTogetherServer
-
-    if not 0 <= port <= 65535:
-        print(f"error: --port must be between 0 and 65535, got {port}", file=sys.stderr)
-        return 2
-    server = FakeTogetherServer(fake, host=host, port=port)
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"))
-    server_logger = logging.getLogger("together_image_fake.server")
-    server_logger.addHandler(handler)
-    server_logger.setLevel(logging.INFO)
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            server.start()
-        except OSError as error:
-            print(f"error: cannot listen on {host}:{port}: {error}", file=sys.stderr)
-            return 1
-        print(banner(server.base_url), flush=True)
-        # A timed wait lets the handler's Event.set() be seen promptly on every platform.
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.stop()
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-        server_logger.removeHandler(handler)
     return 0

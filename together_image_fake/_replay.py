@@ -490,7 +490,7 @@ def add_replay_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def _run_replay(args: argparse.Namespace) -> int:
-    from together_image_fake._record import serve_until_signalled
+    from together_image_fake._cli import serve_until_signalled
 
     try:
         player = CassettePlayer(
@@ -508,5 +508,7 @@ def _run_replay(args: argparse.Namespace) -> int:
         player,
         host=args.host,
         port=args.port,
-        banner=lambda url: f"Replaying {args.cassette} ({count} interactions) at {url}",
+        announce=lambda server: print(
+            f"Replaying {args.cassette} ({count} interactions) at {server.base_url}", flush=True
+        ),
     )
