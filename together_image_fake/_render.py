@@ -1,11 +1,11 @@
 """Deterministic image synthesis for the fake, metadata embedding, and ``inspect_image()``.
 
 An image is a pure function of what was asked (model, prompt, size, seed, steps, index, format, the
-input image for edits, the fake's seed): a colour field drawn from all of these but the seed and
-index (or the input image, tinted, for edits) under a label that says it is a fake and what was
-asked, seed and index included. The negative prompt travels in the metadata only. The
-seed-independent background is built once per process (a bounded, thread-safe cache shared by every
-fake), so a new seed only draws the label and encodes the band it covers: JPEGs carry a restart
+input image for edits, the fake's seed): a colour field drawn from the model, size, steps, format
+and fake seed (or the input image, tinted, for edits) under a label that says it is a fake and what
+was asked, prompt, seed and index included. The negative prompt travels in the metadata only. The
+background is built once per process (a bounded, thread-safe cache shared by every fake), so a new
+prompt or seed only draws the label and encodes the band it covers: JPEGs carry a restart
 marker after every MCU row, which makes the band's entropy-coded rows splice into the cached
 background's byte for byte as if the whole image had been encoded. Encoded images are also cached
 per renderer. The request itself (including its id, which differs per request) travels in metadata
@@ -305,16 +305,17 @@ _BACKGROUNDS = _BackgroundCache(_BACKGROUND_CACHE_BYTES)
 
 
 def _background_key(spec: RenderSpec, input_image: bytes | None) -> tuple[object, ...]:
-    """What the background and the label's layout depend on: no seed, index or negative prompt.
+    """What the background and the label's layout depend on: not the prompt, seed, index or
+    negative prompt, which only the label (and the metadata) show.
 
-    Leaving the negative prompt out keeps the cache small when it is the only thing that varies.
+    A suite asks many prompts of the same few models and sizes: keyed without them, every call
+    after the first only draws and encodes the label band.
     """
     input_sha256 = spec.input_sha256
     if input_image is not None and input_sha256 is None:
         input_sha256 = hashlib.sha256(input_image).hexdigest()
     return (
         spec.model,
-        spec.prompt,
         spec.width,
         spec.height,
         spec.steps,
