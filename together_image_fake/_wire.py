@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
@@ -98,12 +99,102 @@ def json_bytes(obj: object, *, pretty: bool = True) -> bytes:
     # The gateway is an Express app (its Etag format says so), whose JSON.stringify writes
     # non-ASCII text raw [INF]; a lone surrogate cannot be written raw, so that rare case falls
     # back to escapes.
-    text = json.dumps(obj, indent=indent, separators=separators, ensure_ascii=False)
+    if pretty:
+        text = pretty_json(obj)
+    else:
+        text = json.dumps(obj, separators=separators, ensure_ascii=False)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return json.dumps(obj, indent=indent, separators=separators).encode("ascii")
 
+
+class _NotPlain(Exception):
+    """A value ``pretty_json`` leaves to ``json.dumps`` (a subclass, a non-string key, …)."""
+
+
+def pretty_json(obj: object) -> str:
+    """Return ``json.dumps(obj, indent=2, ensure_ascii=False)``, faster for plain JSON values.
+
+    The standard library writes indented JSON with its pure-Python encoder; building the text
+    directly from exact ``dict``/``list``/``tuple``/``str``/``int``/``float``/``bool``/``None``
+    values takes a fraction of the time. Anything else (subclasses, non-string keys, cycles,
+    values too deep or too large) goes to ``json.dumps`` itself, so the result and any error are
+    the standard library's.
+
+    Args:
+        obj: The value to serialize.
+
+    Returns:
+        The indented JSON text.
+    """
+    parts: list[str] = []
+    try:
+        _pretty_into(obj, "\n", parts)
+    except (_NotPlain, RecursionError, ValueError):
+        return json.dumps(obj, indent=2, ensure_ascii=False)
+    return "".join(parts)
+
+
+def _pretty_into(obj: object, newline: str, parts: list[str]) -> None:
+    """Append the indented JSON of ``obj`` to ``parts``; ``newline`` is ``"\\n"`` + indent."""
+    kind = type(obj)
+    if kind is str:
+        parts.append(_encode_str(obj))  # type: ignore[arg-type]
+    elif obj is None:
+        parts.append("null")
+    elif obj is True:
+        parts.append("true")
+    elif obj is False:
+        parts.append("false")
+    elif kind is int:
+        parts.append(int.__repr__(obj))
+    elif kind is float:
+        parts.append(_float_text(obj))  # type: ignore[arg-type]
+    elif kind is dict:
+        items: dict[object, object] = obj  # type: ignore[assignment]
+        if not items:
+            parts.append("{}")
+            return
+        inner = newline + "  "
+        opening = "{" + inner
+        for key, value in items.items():
+            if type(key) is not str:
+                raise _NotPlain
+            parts.append(opening)
+            parts.append(_encode_str(key))
+            parts.append(": ")
+            _pretty_into(value, inner, parts)
+            opening = "," + inner
+        parts.append(newline + "}")
+    elif kind is list or kind is tuple:
+        values: Sequence[object] = obj  # type: ignore[assignment]
+        if not values:
+            parts.append("[]")
+            return
+        inner = newline + "  "
+        opening = "[" + inner
+        for value in values:
+            parts.append(opening)
+            _pretty_into(value, inner, parts)
+            opening = "," + inner
+        parts.append(newline + "]")
+    else:
+        raise _NotPlain
+
+
+def _float_text(value: float) -> str:
+    # The standard library's spelling (allow_nan=True).
+    if value != value:
+        return "NaN"
+    if value == math.inf:
+        return "Infinity"
+    if value == -math.inf:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 _EMPTY_B64_JSON = b'"b64_json": ""'
 
