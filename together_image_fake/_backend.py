@@ -42,6 +42,7 @@ from together_image_fake._validate import (
     json_depth,
     model_rate_limit,
     named_error,
+    parse_json_body,
     parse_json_object,
     request_blocked,
     resolve_model,
@@ -612,7 +613,16 @@ class FakeTogether:
 
     def _generate(self, request: FakeRequest) -> FakeResponse:
         ctx = self._context()
-        log: dict[str, Any] = {"body": _parse_for_log(request.body)}
+        try:
+            parsed = parse_json_body(request.body)
+        except FakeAPIError:
+            # Validation reports the error; the log keeps whatever Python's json can read of it.
+            parsed = None
+            logged = _parse_for_log(request.body)
+        else:
+            # Parsing succeeded as JSON.parse would, so Python's json reads the same value.
+            logged = parsed if json_depth(parsed) <= MAX_JSON_DEPTH else None
+        log: dict[str, Any] = {"body": logged}
         body = log["body"] if isinstance(log["body"], dict) else {}
         for name in ("model", "prompt", "response_format"):
             log[name] = body.get(name) if isinstance(body.get(name), str) else None
@@ -627,7 +637,7 @@ class FakeTogether:
                 log["fault"] = fault.describe()
                 response = self._fault_response(fault, ctx, model)
             if response is None:
-                response = self._generate_images(request, ctx, log)
+                response = self._generate_images(request, ctx, log, parsed)
         except FakeAPIError as error:
             log["error"] = error.summary()
             response = self._error_response(error, ctx)
@@ -636,10 +646,10 @@ class FakeTogether:
         return self._log(ctx, request, response, log)
 
     def _generate_images(
-        self, request: FakeRequest, ctx: _Context, log: dict[str, Any]
+        self, request: FakeRequest, ctx: _Context, log: dict[str, Any], parsed: Any
     ) -> FakeResponse:
         check_auth(request.headers, self.api_keys)
-        body = parse_json_object(request.headers, request.body, strict=self.strict)
+        body = parse_json_object(request.headers, request.body, strict=self.strict, parsed=parsed)
         spec = resolve_model(body, self._catalog, serve_retired=self.serve_retired)
         with self._lock:
             tier, credit = self._tier, self._credit

@@ -326,13 +326,37 @@ def json_depth(value: object) -> int:
     return deepest
 
 
-def parse_json_object(headers: Mapping[str, str], body: bytes, *, strict: bool) -> dict[str, Any]:
+def parse_json_body(body: bytes) -> Any:
+    """Parse a request body as the gateway's ``JSON.parse`` does: strict UTF-8, no NaN/Infinity.
+
+    Args:
+        body: Raw body.
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        FakeAPIError: 400 for bad UTF-8 or bad JSON.
+    """
+    try:
+        text = body.decode("utf-8")
+        # JSON.parse rejects NaN and Infinity; Python's json would accept them.
+        return json.loads(text, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise FakeAPIError(400, f"Invalid JSON in request body: {error}") from error
+
+
+def parse_json_object(
+    headers: Mapping[str, str], body: bytes, *, strict: bool, parsed: Any = None
+) -> dict[str, Any]:
     """Parse a JSON request body that must be an object.
 
     Args:
         headers: Lower-cased request headers (``content-type`` is checked when ``strict`` [INF]).
         body: Raw body.
         strict: Whether to enforce the content type.
+        parsed: ``parse_json_body(body)`` when the caller already has it (saves a second parse);
+            ``None`` parses ``body`` here.
 
     Returns:
         The parsed object.
@@ -347,12 +371,8 @@ def parse_json_object(headers: Mapping[str, str], body: bytes, *, strict: bool) 
             "Invalid request: expected Content-Type 'application/json', got "
             f"{content_type or 'none'!r}.",
         )
-    try:
-        text = body.decode("utf-8")
-        # JSON.parse rejects NaN and Infinity; Python's json would accept them.
-        parsed = json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise FakeAPIError(400, f"Invalid JSON in request body: {error}") from error
+    if parsed is None:
+        parsed = parse_json_body(body)
     if not isinstance(parsed, dict):
         raise FakeAPIError(
             400, f"Invalid request body: expected a JSON object, got {type(parsed).__name__}."
