@@ -261,7 +261,7 @@ class WireIds:
     def draw(cls, rng: random.Random) -> WireIds:
         """Draw a fresh pair of ids from ``rng``."""
         ray_hex = f"{rng.getrandbits(64):016x}"
-        prefix = "".join(rng.choice(_ALNUM) for _ in range(7))
+        prefix = _alnum(rng, 7)
         # The body id and the ray may name different POPs in real traffic [REC].
         return cls(
             ray=f"{ray_hex}-{rng.choice(POPS)}",
@@ -271,7 +271,23 @@ class WireIds:
 
 def short_id(rng: random.Random) -> str:
     """Draw the 16-character alphanumeric id of a ``/shrt/<id>`` image URL [REC]."""
-    return "".join(rng.choice(_ALNUM) for _ in range(16))
+    return _alnum(rng, 16)
+
+
+def _alnum(rng: random.Random, count: int) -> str:
+    """Return ``"".join(rng.choice(_ALNUM) for _ in range(count))``, drawn the same way faster."""
+    if type(rng) is not random.Random:
+        return "".join(rng.choice(_ALNUM) for _ in range(count))
+    # random.Random.choice over 62 items draws 6 bits and redraws values >= 62; doing that inline
+    # keeps every seed's ids while skipping two Python calls per character.
+    getrandbits = rng.getrandbits
+    chars: list[str] = []
+    for _ in range(count):
+        index = getrandbits(6)
+        while index >= len(_ALNUM):
+            index = getrandbits(6)
+        chars.append(_ALNUM[index])
+    return "".join(chars)
 
 
 def sorted_headers(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

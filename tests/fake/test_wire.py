@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from together_image_fake._wire import (
+    POPS,
     FakeResponse,
     WireIds,
     http_date,
@@ -29,6 +30,22 @@ def test_ids_follow_the_recorded_format_and_share_the_ray(seed: int) -> None:
     assert re.match(r"^[A-Za-z0-9]{7}-2kFHot-[0-9a-f]{16}-(SEA|PDX|YUL)$", ids.request_id)
     assert re.match(r"^[0-9a-f]{16}-(SEA|PDX|YUL)$", ids.ray)
     assert ids.request_id.split("-")[2] == ids.ray.split("-")[0]
+
+
+@pytest.mark.parametrize("seed", range(51))
+def test_ids_are_drawn_exactly_as_random_choice_draws_them(seed: int) -> None:
+    # Seeded fakes have always drawn each character with rng.choice; a seed keeps its ids.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    reference = random.Random(seed)
+    ray_hex = f"{reference.getrandbits(64):016x}"
+    prefix = "".join(reference.choice(alphabet) for _ in range(7))
+    ray_pop, body_pop = reference.choice(POPS), reference.choice(POPS)
+    short = "".join(reference.choice(alphabet) for _ in range(16))
+    rng = random.Random(seed)
+    ids = WireIds.draw(rng)
+    assert ids.ray == f"{ray_hex}-{ray_pop}"
+    assert ids.request_id == f"{prefix}-2kFHot-{ray_hex}-{body_pop}"
+    assert short_id(rng) == short
 
 
 def test_ids_are_reproducible_from_the_same_random_source() -> None:
