@@ -309,21 +309,25 @@ body nested near Python's recursion limit could be parsed but not serialized aga
 def json_depth(value: object) -> int:
     """Return how deeply ``value`` (parsed JSON) nests arrays and objects; a scalar is depth 0.
 
-    Iterative, so that it works on values nested up to the parser's own limit.
+    Iterative, so that it works on values nested up to the parser's own limit: it walks one level
+    at a time, and the depth is the number of levels holding an array or object.
     """
     deepest = 0
-    pending: list[tuple[object, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: list[object] = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth + 1)
-        pending.extend((child, depth + 1) for child in children)
-    return deepest
+    level: list[object] = [value]
+    while True:
+        below: list[object] = []
+        nested = False
+        for item in level:
+            if isinstance(item, dict):
+                below.extend(item.values())
+                nested = True
+            elif isinstance(item, list):
+                below.extend(item)
+                nested = True
+        if not nested:
+            return deepest
+        deepest += 1
+        level = below
 
 
 def parse_json_body(body: bytes) -> Any:

@@ -165,6 +165,25 @@ def test_json_depth_counts_nesting_iteratively(depth: int, wrap_in_object: bool)
     assert json_depth(value) == depth
 
 
+def _recursive_depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_recursive_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_recursive_depth, value), default=0)
+    return 0
+
+
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.text(max_size=3),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+        max_leaves=30,
+    )
+)
+def test_json_depth_is_the_deepest_nesting_of_any_branch(value: object) -> None:
+    assert json_depth(value) == _recursive_depth(value)
+
+
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 500])
 def test_bodies_nested_too_deep_are_a_400(depth: int) -> None:
     body = '{"model": "m", "extra": ' + "[" * depth + "]" * depth + "}"
