@@ -237,6 +237,10 @@ def etag(body: bytes) -> str:
 def iso_ms(epoch_s: float) -> str:
     """Format a Unix time as the ``X-Api-*`` headers do: ISO-8601, milliseconds, ``Z`` [REC]."""
     moment = datetime.fromtimestamp(epoch_s, tz=timezone.utc)
+    if moment.year >= 1000:
+        # isoformat truncates to milliseconds as below and is several times faster than strftime;
+        # their years only differ below 1000 (strftime may not pad them).
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given
@@ -60,6 +61,13 @@ def test_ids_are_reproducible_from_the_same_random_source() -> None:
 )
 def test_iso_ms_matches_the_x_api_header_format(epoch: float, iso: str) -> None:
     assert iso_ms(epoch) == iso
+
+
+@given(st.floats(min_value=-62_135_596_800, max_value=253_402_300_799))
+def test_iso_ms_is_strftime_with_truncated_milliseconds(epoch: float) -> None:
+    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    expected = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    assert iso_ms(epoch) == expected
 
 
 def test_http_date_is_an_rfc_7231_date() -> None:
