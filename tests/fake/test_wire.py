@@ -80,6 +80,17 @@ def test_headers_are_sorted_like_the_recordings_with_date_first() -> None:
     assert [name for name, _ in headers] == ["Date", "cf-ray", "Etag", "Server"]
 
 
+@given(
+    st.dictionaries(
+        st.sampled_from(["Date", "date", "Etag", "etag", "Vary", "A", "b", "B"]),
+        st.text(max_size=2),
+    )
+)
+def test_headers_keep_insertion_order_among_equal_names(headers: dict[str, str]) -> None:
+    expected = sorted(headers.items(), key=lambda item: (item[0] != "Date", item[0].lower()))
+    assert sorted_headers(headers) == tuple(expected)
+
+
 def test_header_lookup_is_case_insensitive() -> None:
     response = FakeResponse(status=200, headers=(("Content-Type", "a"), ("content-type", "b")))
 
