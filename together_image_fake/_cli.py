@@ -46,15 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the fake Together API over HTTP",
         description="Serve the fake Together API until interrupted (Ctrl+C or SIGTERM).",
     )
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
-    )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_PORT,
-        help="port to bind; 0 picks a free one (default: %(default)s)",
-    )
+    add_bind_arguments(serve, default_port=DEFAULT_PORT)
     serve.add_argument(
         "--api-key",
         dest="api_keys",
@@ -97,6 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_record_command(commands)
     add_replay_command(commands)
     return parser
+
+
+def add_bind_arguments(parser: argparse.ArgumentParser, *, default_port: int) -> None:
+    """Add ``--host`` (loopback by default) and ``--port`` to a command that serves over HTTP."""
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=default_port,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

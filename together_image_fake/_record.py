@@ -510,15 +510,9 @@ def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="URL",
         help="base URL to forward to (default: %(default)s)",
     )
-    record.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
-    )
-    record.add_argument(
-        "--port",
-        type=int,
-        default=8788,
-        help="port to bind; 0 picks a free one (default: %(default)s)",
-    )
+    from together_image_fake._cli import add_bind_arguments
+
+    add_bind_arguments(record, default_port=8788)
     record.add_argument(
         "--secret",
         dest="secrets",

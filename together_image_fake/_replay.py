@@ -462,15 +462,9 @@ def add_replay_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         ),
     )
     replay.add_argument("--cassette", required=True, metavar="PATH", help="cassette to replay")
-    replay.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
-    )
-    replay.add_argument(
-        "--port",
-        type=int,
-        default=8787,
-        help="port to bind; 0 picks a free one (default: %(default)s)",
-    )
+    from together_image_fake._cli import DEFAULT_PORT, add_bind_arguments
+
+    add_bind_arguments(replay, default_port=DEFAULT_PORT)
     replay.add_argument(
         "--ignore",
         action="append",
