@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from together_image_fake._errors import FakeTogetherError
 from together_image_fake._secrets import SecretFinding, scan
 from together_image_fake._wire import ResponseAction
 
@@ -63,7 +64,7 @@ _MIN_INLINE_IMAGE_B64 = 64
 _MARKERS = ("$blob", "$elided")
 
 
-class CassetteError(Exception):
+class CassetteError(FakeTogetherError):
     """Base class of the cassette errors."""
 
 

@@ -79,6 +79,22 @@ class FakeResponse:
 # are byte-for-byte ``json.dumps(obj, indent=2)`` and their Etags follow the Express weak-Etag
 # formula.
 
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+"""Headers that describe one hop, not the exchange (RFC 9110 §7.6.1, plus the ``Trailers``
+spelling PEP 3333 lists): never recorded, forwarded, or set by a WSGI application."""
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 POPS = ("SEA", "PDX", "YUL")
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -38,7 +38,6 @@ from together_image import (
     ImagePrompt,
     ResponseMetadata,
 )
-from together_image_fake._backend import DEFAULT_UNSAFE_TERMS, Fault
 from together_image_fake._catalog import (
     CATALOG,
     NON_IMAGE_MODELS,
@@ -47,7 +46,10 @@ from together_image_fake._catalog import (
     Rule,
     SizeRange,
 )
-from together_image_fake._validate import MAX_SIDE, NAMED_ERRORS
+from together_image_fake._errors import NAMED_ERRORS
+from together_image_fake._images import DEFAULT_UNSAFE_TERMS
+from together_image_fake._state import Fault
+from together_image_fake._validate import MAX_SIDE
 
 __all__ = [
     "ENCODABLE_MEDIA_TYPES",
