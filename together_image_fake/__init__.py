@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from together_image_fake._backend import CassettePlayer, FakeTogether, TogetherProxy
-    from together_image_fake._cassette import Cassette, CassetteError, SecretLeakError
+    from together_image_fake._cassette import Cassette
     from together_image_fake._catalog import CATALOG, Catalog, ModelSpec, Rule, SizeRange
     from together_image_fake._errors import NAMED_ERRORS
+    from together_image_fake._interactions import CassetteError, SecretLeakError
     from together_image_fake._record import CassetteRecorder, record_cassette
     from together_image_fake._render import FakeImageInfo, inspect_image
     from together_image_fake._replay import CassetteMismatchError
@@ -38,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "CATALOG": "_catalog",
     "NAMED_ERRORS": "_errors",
     "Cassette": "_cassette",
-    "CassetteError": "_cassette",
+    "CassetteError": "_interactions",
     "CassetteMismatchError": "_replay",
     "CassettePlayer": "_backend",
     "CassetteRecorder": "_record",
@@ -52,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     "Fault": "_state",
     "ModelSpec": "_catalog",
     "Rule": "_catalog",
-    "SecretLeakError": "_cassette",
+    "SecretLeakError": "_interactions",
     "SizeRange": "_catalog",
     "TogetherProxy": "_backend",
     "inspect_image": "_render",

@@ -27,7 +27,8 @@ from together_image_fake._validate import RemoteImagePolicy, decode_input_image
 from together_image_fake._wire import FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
-    from together_image_fake._cassette import Cassette, Interaction
+    from together_image_fake._cassette import Cassette
+    from together_image_fake._interactions import Interaction
     from together_image_fake._record import CassetteRecorder
     from together_image_fake._replay import CassetteMismatchError, MismatchPolicy
 

@@ -36,13 +36,11 @@ from requests.adapters import HTTPAdapter
 from together_image_fake._cassette import (
     BlobPolicy,
     Cassette,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
     content_type_of,
     json_style_of,
     render_json,
 )
+from together_image_fake._interactions import Interaction, RecordedRequest, RecordedResponse
 from together_image_fake._mounts import BaseURL
 from together_image_fake._secrets import Scrubber, secrets_from_environment
 from together_image_fake._state import CallDetails, FakeState

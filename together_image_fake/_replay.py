@@ -23,13 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from together_image_fake._cassette import (
-    Cassette,
-    CassetteError,
-    Interaction,
-    api_path,
-)
+from together_image_fake._cassette import Cassette, api_path
 from together_image_fake._errors import FakeAPIError, error_response
+from together_image_fake._interactions import CassetteError, Interaction
 from together_image_fake._secrets import SCRUBBED
 from together_image_fake._state import CallDetails, FakeState
 from together_image_fake._wire import FakeRequest, FakeResponse, etag

@@ -162,6 +162,10 @@ def _respond(
 def _abort(
     response: FakeResponse, start_response: StartResponse, timeout_hold_s: float
 ) -> Iterator[bytes]:
+    if response.action == "timeout":
+        # Hold before any byte goes out, so a client with a shorter timeout times out waiting for
+        # the answer, as it would against the real API.
+        time.sleep(timeout_hold_s)
     # Headers promising a body that never comes: the server sends them, the body raises, and the
     # server closes the connection with the answer incomplete, so the client sees a broken response.
     start_response(
@@ -170,8 +174,6 @@ def _abort(
 
     def body() -> Iterator[bytes]:
         yield b""
-        if response.action == "timeout":
-            time.sleep(timeout_hold_s)
         raise InjectedConnectionFault(
             f"{response.action} fault: the fake aborts this response on purpose"
         )
