@@ -235,12 +235,6 @@ class Renderer:
                 _, evicted = self._cache.popitem(last=False)
                 self._cache_size -= len(evicted)
 
-    def clear(self) -> None:
-        """Empty the cache."""
-        with self._lock:
-            self._cache.clear()
-            self._cache_size = 0
-
 
 @dataclass(frozen=True, kw_only=True)
 class _Background:
