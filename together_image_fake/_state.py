@@ -587,18 +587,25 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def redact_fields(value: Any) -> Any:
     """A parsed JSON body with the value of every credential field (``_secrets.is_secret_field``),
-    at any depth, replaced by ``***``; the body itself when it holds none."""
+    at any depth, replaced by ``***``; the very same object when it holds none (no copy)."""
     if isinstance(value, dict):
-        cleaned = {
-            key: _REDACTED
-            if isinstance(key, str) and is_secret_field(key) and item is not None
-            else redact_fields(item)
-            for key, item in value.items()
-        }
-        return value if cleaned == value else cleaned
+        cleaned: dict[Any, Any] = {}
+        changed = False
+        for key, item in value.items():
+            if item is not None and isinstance(key, str) and is_secret_field(key):
+                new = _REDACTED
+            elif isinstance(item, (dict, list)):
+                new = redact_fields(item)
+            else:
+                new = item
+            changed = changed or new is not item
+            cleaned[key] = new
+        return cleaned if changed else value
     if isinstance(value, list):
-        items = [redact_fields(item) for item in value]
-        return value if items == value else items
+        items = [redact_fields(item) if isinstance(item, (dict, list)) else item for item in value]
+        return (
+            items if any(new is not old for new, old in zip(items, value, strict=True)) else value
+        )
     return value
 
 
