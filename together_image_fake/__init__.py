@@ -23,14 +23,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from together_image_fake._backend import CassettePlayer, FakeTogether, TogetherProxy
+    from together_image_fake._backend import FakeTogether
     from together_image_fake._cassette import Cassette
     from together_image_fake._catalog import CATALOG, Catalog, ModelSpec, Rule, SizeRange
     from together_image_fake._errors import NAMED_ERRORS
     from together_image_fake._interactions import CassetteError, SecretLeakError
-    from together_image_fake._record import CassetteRecorder, record_cassette
+    from together_image_fake._record import CassetteRecorder, TogetherProxy, record_cassette
     from together_image_fake._render import FakeImageInfo, inspect_image
-    from together_image_fake._replay import CassetteMismatchError
+    from together_image_fake._replay import CassetteMismatchError, CassettePlayer
     from together_image_fake._server import FakeTogetherServer
     from together_image_fake._state import FakeCall, Fault
     from together_image_fake._wire import FakeRequest, FakeResponse
@@ -41,7 +41,7 @@ _EXPORTS: dict[str, str] = {
     "Cassette": "_cassette",
     "CassetteError": "_interactions",
     "CassetteMismatchError": "_replay",
-    "CassettePlayer": "_backend",
+    "CassettePlayer": "_replay",
     "CassetteRecorder": "_record",
     "Catalog": "_catalog",
     "FakeCall": "_state",
@@ -55,7 +55,7 @@ _EXPORTS: dict[str, str] = {
     "Rule": "_catalog",
     "SecretLeakError": "_interactions",
     "SizeRange": "_catalog",
-    "TogetherProxy": "_backend",
+    "TogetherProxy": "_record",
     "inspect_image": "_render",
     "record_cassette": "_record",
 }

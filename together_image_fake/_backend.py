@@ -27,18 +27,15 @@ from together_image_fake._validate import RemoteImagePolicy, decode_input_image
 from together_image_fake._wire import FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
-    from together_image_fake._cassette import Cassette
-    from together_image_fake._interactions import Interaction
-    from together_image_fake._record import CassetteRecorder
-    from together_image_fake._replay import CassetteMismatchError, MismatchPolicy
+    from together_image_fake._replay import CassettePlayer
+
+    pass
 
 __all__ = [
     "DEFAULT_UNSAFE_TERMS",
-    "CassettePlayer",
     "FakeCall",
     "FakeTogether",
     "Fault",
-    "TogetherProxy",
 ]
 
 T = TypeVar("T")
@@ -146,6 +143,9 @@ class FakeTogether:
             A ``CassettePlayer`` (a ``FakeTogether`` whose responder replays the cassette): use it
             in-process or serve it with ``FakeTogetherServer(fake=...)``.
         """
+        # Resolved through the package's public names: the backend imports no responder module.
+        from together_image_fake import CassettePlayer
+
         return CassettePlayer(path, **options)
 
     # ---- the entry point -----------------------------------------------------------------------
@@ -338,144 +338,3 @@ class FakeTogether:
             f"FakeTogether(seed={self.seed!r}, strict={self.strict}, api_keys=<{keys}>, "
             f"models={len(self.catalog.models)}, calls={len(self.calls)})"
         )
-
-
-# ---- named fakes: a FakeTogether with a given responder ----------------------------------
-# They add no behaviour: each builds its responder and forwards that responder's own accessors, so
-# ``isinstance(fake, CassettePlayer)`` and ``with CassettePlayer(path) as player:`` read naturally.
-
-
-class CassettePlayer(FakeTogether):
-    """A ``FakeTogether`` that answers from a cassette (its responder is a ``CassetteReplay``).
-
-    Args:
-        cassette: A ``Cassette`` or the path of a cassette file.
-        ignore: Body fields left out of matching: top-level names (``"seed"``) or dotted paths
-            (``"image_loras.0.scale"``).
-        allow_repeats: Once every interaction matching a request has played, play the last one
-            again instead of failing (useful for polling or retry loops).
-        on_mismatch: ``"raise"`` raises ``CassetteMismatchError`` out of ``handle()`` (in-process
-            tests fail with the report); ``"respond"`` answers 404 in the real error shape with
-            the report as the message and code ``"cassette_mismatch"`` (for server mode).
-        rewrite_urls: Point ``…/shrt/<id>`` image URLs in replayed bodies at the origin the
-            client called (changes the bytes and Etag; needed in server mode to fetch images).
-        base_urls: Extra base URLs to intercept in-process.
-        sleep: Sleep function for the in-process adapter.
-
-    Raises:
-        CassetteFormatError: If the cassette file cannot be read.
-    """
-
-    def __init__(
-        self,
-        cassette: Cassette | str | Path,
-        *,
-        ignore: Iterable[str] = (),
-        allow_repeats: bool = False,
-        on_mismatch: MismatchPolicy = "raise",
-        rewrite_urls: bool = False,
-        base_urls: Sequence[str] = (),
-        sleep: Callable[[float], None] | None = None,
-    ) -> None:
-        from together_image_fake._cassette import Cassette
-        from together_image_fake._replay import CassetteReplay
-
-        loaded = cassette if isinstance(cassette, Cassette) else Cassette.load(cassette)
-        self.replay = CassetteReplay(
-            loaded,
-            source=str(cassette) if not isinstance(cassette, Cassette) else "<cassette>",
-            ignore=ignore,
-            allow_repeats=allow_repeats,
-            on_mismatch=on_mismatch,
-            rewrite_urls=rewrite_urls,
-        )
-        super().__init__(responder=self.replay, base_urls=base_urls, sleep=sleep)
-
-    @property
-    def cassette(self) -> Cassette:
-        """The cassette being replayed."""
-        return self.replay.cassette
-
-    @property
-    def source(self) -> str:
-        """Where the cassette came from."""
-        return self.replay.source
-
-    @property
-    def ignore(self) -> tuple[str, ...]:
-        """Body fields left out of matching."""
-        return self.replay.ignore
-
-    @property
-    def mismatches(self) -> list[CassetteMismatchError]:
-        """Every mismatch so far (also in ``on_mismatch="respond"`` mode)."""
-        return self.replay.mismatches
-
-    @property
-    def play_counts(self) -> list[int]:
-        """How many times each interaction was played, in cassette order."""
-        return self.replay.play_counts
-
-    def unplayed(self) -> list[Interaction]:
-        """The interactions no request has played yet."""
-        return self.replay.unplayed()
-
-    def assert_all_played(self) -> None:
-        """Raise ``AssertionError`` naming every interaction no request played."""
-        self.replay.assert_all_played()
-
-
-class TogetherProxy(FakeTogether):
-    """A ``FakeTogether`` that forwards API requests to an upstream (its responder is an
-    ``UpstreamProxy``), optionally recording them.
-
-    Host it like any fake: ``with proxy:`` in-process (pytest's ``record``/``live`` modes) or
-    ``FakeTogetherServer(fake=proxy)`` (``together-image-fake record``). ``/_fake/…`` control
-    routes, the call log and the dashboard work as usual; the API routes go upstream.
-
-    Args:
-        upstream: Base URL to forward to (``…/v1``).
-        recorder: Records every forwarded exchange when given.
-        api_key: Sent upstream instead of a missing key or a fixtures placeholder key; other keys
-            pass through unchanged.
-        timeout_s: Read timeout for upstream answers.
-        base_urls: Extra base URLs to intercept in-process.
-        cdn_origin: Where ``/shrt/<id>`` image downloads go (see ``UpstreamProxy``).
-
-    Raises:
-        ValueError: If ``upstream`` is not an ``http(s)`` URL.
-    """
-
-    def __init__(
-        self,
-        upstream: str | None = None,
-        *,
-        recorder: CassetteRecorder | None = None,
-        api_key: str | None = None,
-        timeout_s: float | None = None,
-        base_urls: Sequence[str] = (),
-        cdn_origin: str | None = None,
-    ) -> None:
-        from together_image_fake._record import UpstreamProxy
-
-        options: dict[str, Any] = {"recorder": recorder, "api_key": api_key}
-        if upstream is not None:
-            options["upstream"] = upstream
-        if timeout_s is not None:
-            options["timeout_s"] = timeout_s
-        self.proxy = UpstreamProxy(cdn_origin=cdn_origin, **options)
-        super().__init__(responder=self.proxy, base_urls=base_urls)
-
-    @property
-    def upstream(self) -> str:
-        """The base URL requests are forwarded to."""
-        return self.proxy.upstream
-
-    @property
-    def recorder(self) -> CassetteRecorder | None:
-        """The recorder, when recording."""
-        return self.proxy.recorder
-
-    def target_url(self, request: FakeRequest) -> str:
-        """The upstream URL a request is forwarded to."""
-        return self.proxy.target_url(request)

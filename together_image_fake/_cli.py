@@ -24,10 +24,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from together_image_fake._backend import CassettePlayer, FakeTogether, TogetherProxy
+from together_image_fake._backend import FakeTogether
 from together_image_fake._http import DEFAULT_MAX_BODY_BYTES
 from together_image_fake._interactions import CassetteError
-from together_image_fake._record import DEFAULT_UPSTREAM, CassetteRecorder
+from together_image_fake._record import DEFAULT_UPSTREAM, CassetteRecorder, TogetherProxy
+from together_image_fake._replay import CassettePlayer
 from together_image_fake._server import FakeTogetherServer
 from together_image_fake._settings import FakeSettings, build_fake
 

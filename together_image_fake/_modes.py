@@ -15,8 +15,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from together_image_fake._backend import CassettePlayer, FakeTogether, TogetherProxy
+from together_image_fake._backend import FakeTogether
 from together_image_fake._errors import FakeTogetherError
+from together_image_fake._record import TogetherProxy
+from together_image_fake._replay import CassettePlayer
 
 TogetherMode = Literal["fake", "replay", "record", "live"]
 MODES: tuple[TogetherMode, ...] = ("fake", "replay", "record", "live")

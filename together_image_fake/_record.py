@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +33,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from together_image_fake._backend import FakeTogether
 from together_image_fake._cassette import (
     BlobPolicy,
     Cassette,
@@ -482,3 +483,60 @@ def _json_or_none(body: bytes) -> Any:
         return json_loads(body) if body else None
     except ValueError:
         return None
+
+
+# ---- the named fake: a FakeTogether whose responder forwards upstream ---------------------
+
+
+class TogetherProxy(FakeTogether):
+    """A ``FakeTogether`` that forwards API requests to an upstream (its responder is an
+    ``UpstreamProxy``), optionally recording them.
+
+    Host it like any fake: ``with proxy:`` in-process (pytest's ``record``/``live`` modes) or
+    ``FakeTogetherServer(fake=proxy)`` (``together-image-fake record``). ``/_fake/…`` control
+    routes, the call log and the dashboard work as usual; the API routes go upstream.
+
+    Args:
+        upstream: Base URL to forward to (``…/v1``).
+        recorder: Records every forwarded exchange when given.
+        api_key: Sent upstream instead of a missing key or a fixtures placeholder key; other keys
+            pass through unchanged.
+        timeout_s: Read timeout for upstream answers.
+        base_urls: Extra base URLs to intercept in-process.
+        cdn_origin: Where ``/shrt/<id>`` image downloads go (see ``UpstreamProxy``).
+
+    Raises:
+        ValueError: If ``upstream`` is not an ``http(s)`` URL.
+    """
+
+    def __init__(
+        self,
+        upstream: str | None = None,
+        *,
+        recorder: CassetteRecorder | None = None,
+        api_key: str | None = None,
+        timeout_s: float | None = None,
+        base_urls: Sequence[str] = (),
+        cdn_origin: str | None = None,
+    ) -> None:
+        options: dict[str, Any] = {"recorder": recorder, "api_key": api_key}
+        if upstream is not None:
+            options["upstream"] = upstream
+        if timeout_s is not None:
+            options["timeout_s"] = timeout_s
+        self.proxy = UpstreamProxy(cdn_origin=cdn_origin, **options)
+        super().__init__(responder=self.proxy, base_urls=base_urls)
+
+    @property
+    def upstream(self) -> str:
+        """The base URL requests are forwarded to."""
+        return self.proxy.upstream
+
+    @property
+    def recorder(self) -> CassetteRecorder | None:
+        """The recorder, when recording."""
+        return self.proxy.recorder
+
+    def target_url(self, request: FakeRequest) -> str:
+        """The upstream URL a request is forwarded to."""
+        return self.proxy.target_url(request)

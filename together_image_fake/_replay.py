@@ -18,11 +18,13 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from together_image_fake._backend import FakeTogether
 from together_image_fake._cassette import Cassette, api_path
 from together_image_fake._errors import FakeAPIError, error_response
 from together_image_fake._interactions import CassetteError, Interaction
@@ -446,3 +448,85 @@ def _refreshed(name: str, value: str, body: bytes) -> str:
 def _mismatch_response(error: CassetteMismatchError) -> FakeResponse:
     api_error = FakeAPIError(404, error.report, code="cassette_mismatch")
     return error_response(api_error, request_id=None)
+
+
+# ---- the named fake: a FakeTogether whose responder replays a cassette --------------------
+# It adds no behaviour: it builds its responder and forwards that responder's own accessors, so
+# ``isinstance(fake, CassettePlayer)`` and ``with CassettePlayer(path) as player:`` read naturally.
+
+
+class CassettePlayer(FakeTogether):
+    """A ``FakeTogether`` that answers from a cassette (its responder is a ``CassetteReplay``).
+
+    Args:
+        cassette: A ``Cassette`` or the path of a cassette file.
+        ignore: Body fields left out of matching: top-level names (``"seed"``) or dotted paths
+            (``"image_loras.0.scale"``).
+        allow_repeats: Once every interaction matching a request has played, play the last one
+            again instead of failing (useful for polling or retry loops).
+        on_mismatch: ``"raise"`` raises ``CassetteMismatchError`` out of ``handle()`` (in-process
+            tests fail with the report); ``"respond"`` answers 404 in the real error shape with
+            the report as the message and code ``"cassette_mismatch"`` (for server mode).
+        rewrite_urls: Point ``…/shrt/<id>`` image URLs in replayed bodies at the origin the
+            client called (changes the bytes and Etag; needed in server mode to fetch images).
+        base_urls: Extra base URLs to intercept in-process.
+        sleep: Sleep function for the in-process adapter.
+
+    Raises:
+        CassetteFormatError: If the cassette file cannot be read.
+    """
+
+    def __init__(
+        self,
+        cassette: Cassette | str | Path,
+        *,
+        ignore: Iterable[str] = (),
+        allow_repeats: bool = False,
+        on_mismatch: MismatchPolicy = "raise",
+        rewrite_urls: bool = False,
+        base_urls: Sequence[str] = (),
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        loaded = cassette if isinstance(cassette, Cassette) else Cassette.load(cassette)
+        self.replay = CassetteReplay(
+            loaded,
+            source=str(cassette) if not isinstance(cassette, Cassette) else "<cassette>",
+            ignore=ignore,
+            allow_repeats=allow_repeats,
+            on_mismatch=on_mismatch,
+            rewrite_urls=rewrite_urls,
+        )
+        super().__init__(responder=self.replay, base_urls=base_urls, sleep=sleep)
+
+    @property
+    def cassette(self) -> Cassette:
+        """The cassette being replayed."""
+        return self.replay.cassette
+
+    @property
+    def source(self) -> str:
+        """Where the cassette came from."""
+        return self.replay.source
+
+    @property
+    def ignore(self) -> tuple[str, ...]:
+        """Body fields left out of matching."""
+        return self.replay.ignore
+
+    @property
+    def mismatches(self) -> list[CassetteMismatchError]:
+        """Every mismatch so far (also in ``on_mismatch="respond"`` mode)."""
+        return self.replay.mismatches
+
+    @property
+    def play_counts(self) -> list[int]:
+        """How many times each interaction was played, in cassette order."""
+        return self.replay.play_counts
+
+    def unplayed(self) -> list[Interaction]:
+        """The interactions no request has played yet."""
+        return self.replay.unplayed()
+
+    def assert_all_played(self) -> None:
+        """Raise ``AssertionError`` naming every interaction no request played."""
+        self.replay.assert_all_played()
