@@ -34,7 +34,7 @@ Public API::
     params.rejected_fields                               # ("seed", "steps", ...) in the real order
     params.takes_image_url, params.takes_reference_images, params.max_reference_images
     params.takes_aspect_ratio, params.serverless, params.retired
-    params.dimensions.value.allows(1024, 1024)           # SizeRange | AreaWindow | SizeMenu
+    params.dimensions.value.allows_size(1024, 1024)      # SizeRange | AreaWindow | SizeMenu
     params.dimension_error(1024, 1536)                   # the real 400 text for a bad size, or None
 
 ``model_params(model_id)`` returns ``None`` for ids the table does not know. Retired models and
@@ -166,13 +166,13 @@ class SizeRange:
     max: int
     multiple: int
 
-    def allows_side(self, side: int) -> bool:
+    def allows(self, side: int) -> bool:
         """Return whether one side length satisfies the range."""
         return self.min <= side <= self.max and side % self.multiple == 0
 
-    def allows(self, width: int, height: int) -> bool:
+    def allows_size(self, width: int, height: int) -> bool:
         """Return whether both sides satisfy the range."""
-        return self.allows_side(width) and self.allows_side(height)
+        return self.allows(width) and self.allows(height)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,7 +193,7 @@ class AreaWindow:
     max_ratio: tuple[int, int]
     example: tuple[int, int]
 
-    def allows(self, width: int, height: int) -> bool:
+    def allows_size(self, width: int, height: int) -> bool:
         """Return whether the area is inside the window and the aspect inside its bounds."""
         if width <= 0 or height <= 0:
             return False
@@ -210,7 +210,7 @@ class SizeMenu:
 
     sizes: tuple[tuple[int, int], ...]
 
-    def allows(self, width: int, height: int) -> bool:
+    def allows_size(self, width: int, height: int) -> bool:
         """Return whether ``(width, height)`` is on the menu."""
         return (width, height) in self.sizes
 
@@ -713,10 +713,10 @@ class ModelParams:
         dims = self.dimensions.value
         if isinstance(dims, SizeRange):
             for name, side in (("width", width), ("height", height)):
-                if not dims.allows_side(side):
+                if not dims.allows(side):
                     return side_message(self.wording.value, name, dims)
             return None
-        if dims.allows(width, height):
+        if dims.allows_size(width, height):
             return None
         if isinstance(dims, AreaWindow):
             return area_message(dims)
