@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -443,3 +443,18 @@ def test_seed_range_is_inclusive(low: int, span: int) -> None:
     assert seeds.allows(low + span)
     assert not seeds.allows(low - 1)
     assert not seeds.allows(low + span + 1)
+
+
+def test_rules_of_extending_tables_serialize_their_dataclass_values() -> None:
+    # The fake's catalog extends the table with value shapes of its own (prices).
+    @dataclass(frozen=True, kw_only=True)
+    class Price:
+        unit: str
+        amount: float
+
+    rule = Rule(value=Price(unit="image", amount=0.03), source="REC", note="listing")
+    assert rule.to_json() == {
+        "value": {"unit": "image", "amount": 0.03},
+        "source": "REC",
+        "note": "listing",
+    }
