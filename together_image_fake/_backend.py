@@ -66,6 +66,7 @@ from together_image_fake._wire import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from together_image_fake._httpx import InProcessHttpx
     from together_image_fake._mock import InProcessMock
     from together_image_fake._replay import CassettePlayer
 
@@ -362,6 +363,7 @@ class FakeTogether:
         self._renderer = Renderer(cache_bytes=image_cache_bytes)
         self._lock = threading.RLock()
         self._mock: InProcessMock | None = None
+        self._httpx: InProcessHttpx | None = None
         self._reset_state()
 
     @classmethod
@@ -536,11 +538,12 @@ class FakeTogether:
     # ---- in-process mode -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start intercepting ``requests`` in this process.
+        """Start intercepting ``requests`` and httpx (sync and async) in this process.
 
         Raises:
             RuntimeError: If already started.
         """
+        from together_image_fake._httpx import InProcessHttpx
         from together_image_fake._mock import InProcessMock
 
         with self._lock:
@@ -549,13 +552,18 @@ class FakeTogether:
             mock = InProcessMock(self, base_urls=self.base_urls)
             mock.start()
             self._mock = mock
+            self._httpx = InProcessHttpx(self, base_urls=self.base_urls)
+            self._httpx.start()
 
     def stop(self) -> None:
         """Stop intercepting (no-op when not started)."""
         with self._lock:
             mock, self._mock = self._mock, None
+            httpx_mock, self._httpx = self._httpx, None
         if mock is not None:
             mock.stop()
+        if httpx_mock is not None:
+            httpx_mock.stop()
 
     def __enter__(self) -> FakeTogether:
         self.start()
