@@ -46,8 +46,11 @@ if TYPE_CHECKING:
 LIBRARIES: tuple[str, ...] = ("httpx", "httpx2")
 """The client libraries patched, by module name (httpx2 keeps httpx's transport API)."""
 
+# What httpx 0.28.1 and httpx2 2.16.2 raise, sync and async, against the fake's own server [RUN]:
+# a "reset" fault there closes the socket with SO_LINGER 0 (a TCP RST) and gives ReadError
+# "[Errno 104] Connection reset by peer" caused by ConnectionResetError (not RemoteProtocolError,
+# which is an orderly close before any answer); a "timeout" fault gives ReadTimeout "timed out".
 _RESET_MESSAGE = "[Errno 104] Connection reset by peer (injected by FakeTogether)"
-# What httpx raises when a read passes its timeout, verbatim ("timed out" from the socket) [RUN].
 _TIMEOUT_MESSAGE = "timed out"
 
 
@@ -93,7 +96,7 @@ class InProcessHttpx:
         """Answer one httpx ``request`` with the fake: an ``httpx.Response``, or raise as httpx.
 
         Raises:
-            httpx.ReadError: A ``reset`` fault (what a TCP reset gives httpx [RUN]).
+            httpx.ReadError: A ``reset`` fault (what a TCP reset gives httpx).
             httpx.ReadTimeout: A ``timeout`` fault, or latency past the request's read timeout.
         """
         query = request.url.raw_path.decode("ascii").partition("?")[2]
