@@ -5,7 +5,7 @@ queue, the rate-limit windows, the seeded id source and the clock, and answers
 ``handle(FakeRequest)`` with a ``FakeResponse``: route → (faults) → auth → validation → account
 checks → render → real wire format. ``handle`` is thread-safe: state changes happen under one lock
 and images render outside it. The context-manager/decorator side (in-process interception) is
-delegated to ``_mock``.
+delegated to ``_mock`` (requests) and ``_httpx``.
 """
 
 from __future__ import annotations
@@ -286,8 +286,8 @@ class _Context:
 class FakeTogether:
     """A faithful fake of Together AI's image endpoint.
 
-    Use it as a context manager or decorator to intercept ``requests`` in-process, or hand it to
-    ``FakeTogetherServer`` to serve it over HTTP. Every mode calls ``handle()``.
+    Use it as a context manager or decorator to intercept ``requests`` and httpx in-process, or
+    hand it to ``FakeTogetherServer`` to serve it over HTTP. Every mode calls ``handle()``.
 
     Args:
         seed: Makes ids, URLs, seeds and images reproducible; ``None`` draws fresh ones like the

@@ -3,8 +3,8 @@
 Registered as the ``together_image_fake`` ``pytest11`` entry point. Fixtures only (imports of the
 fake happen inside them, so merely having the package installed costs a test run nothing):
 
-- ``together_fake``: a function-scoped ``FakeTogether`` intercepting ``requests`` in-process,
-  configured by ``@pytest.mark.together_fake(seed=…, models=…, strict=…, api_keys=…, …)`` (any
+- ``together_fake``: a function-scoped ``FakeTogether`` intercepting ``requests`` and httpx
+  in-process, configured by ``@pytest.mark.together_fake(seed=…, models=…, strict=…, …)`` (any
   ``FakeTogether`` keyword). ``TOGETHER_API_KEY`` is set to a fake key when unset, so code using
   the default ``togetherai`` provider works unchanged.
   With ``cassette="fixtures/x.json"`` in the marker (plus ``ignore=("seed",)``,
@@ -21,8 +21,8 @@ fake happen inside them, so merely having the package installed costs a test run
 - ``together_client``: a provider (``create_togetherai``) wired to that fake.
 - ``together_fake_server``: a ``FakeTogetherServer`` on a free loopback port, started once per
   session and reset before each test, for clients that must go over real HTTP (other languages,
-  the official SDKs): ``together_fake_server.base_url``, ``together_fake_server.fake.calls``;
-  it honours the marker's ``retry_after_s`` too.
+  subprocesses): ``together_fake_server.base_url``, ``.origin``, ``.fake.calls``; it honours the
+  marker's ``retry_after_s`` too.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def together_fake_options(request: pytest.FixtureRequest) -> dict[str, Any]:
 def together_fake(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FakeTogether]:
-    """A ``FakeTogether`` intercepting ``requests`` for the duration of one test."""
+    """A ``FakeTogether`` intercepting ``requests`` and httpx for the duration of one test."""
     from together_image_fake._modes import ModeUnavailable, open_together_fake, resolve_mode
 
     options = together_fake_options(request)
