@@ -19,6 +19,7 @@ import httpx2
 import pytest
 
 from together_image_fake import FakeTogether, inspect_image
+from together_image_fake._httpx import InProcessHttpx
 
 SCHNELL = "black-forest-labs/FLUX.1-schnell"
 BODY = {"model": SCHNELL, "prompt": "a quetzal", "response_format": "base64"}
@@ -293,11 +294,13 @@ def pristine(lib: ModuleType) -> bool:
 
 
 @pytest.fixture
-def two_fakes() -> Iterator[tuple[FakeTogether, FakeTogether]]:
+def two_fakes() -> Iterator[tuple[FakeTogether, InProcessHttpx, FakeTogether, InProcessHttpx]]:
+    """Two fakes with their httpx adapters only (stopping requests' out of order is the core's)."""
     a, b = FakeTogether(), FakeTogether(base_urls=["http://b.local/v1"])
-    yield a, b
-    a.stop()
-    b.stop()
+    a_httpx, b_httpx = InProcessHttpx(a), InProcessHttpx(b, base_urls=b.base_urls)
+    yield a, a_httpx, b, b_httpx
+    a_httpx.stop()
+    b_httpx.stop()
 
 
 def generate(lib: ModuleType, url: str = GENERATIONS) -> Any:
@@ -307,22 +310,24 @@ def generate(lib: ModuleType, url: str = GENERATIONS) -> Any:
 @LIBRARIES
 @pytest.mark.parametrize("first_stopped", ["a", "b"])
 def test_several_fakes_each_remove_only_their_own_interception(
-    lib: ModuleType, two_fakes: tuple[FakeTogether, FakeTogether], first_stopped: str
+    lib: ModuleType,
+    two_fakes: tuple[FakeTogether, InProcessHttpx, FakeTogether, InProcessHttpx],
+    first_stopped: str,
 ) -> None:
-    a, b = two_fakes
-    a.start()
-    b.start()
+    a, a_httpx, b, b_httpx = two_fakes
+    a_httpx.start()
+    b_httpx.start()
     generate(lib)  # the most recently started fake answers the hosts both intercept
     generate(lib, "http://b.local/v1/images/generations")
     assert (len(a.calls), len(b.calls)) == (0, 2)
 
-    (a if first_stopped == "a" else b).stop()
-    remaining = b if first_stopped == "a" else a
+    (a_httpx if first_stopped == "a" else b_httpx).stop()
+    remaining, remaining_httpx = (b, b_httpx) if first_stopped == "a" else (a, a_httpx)
     generate(lib)
     assert len(remaining.calls) == (3 if remaining is b else 1)
     assert not pristine(lib)
 
-    remaining.stop()
+    remaining_httpx.stop()
     assert pristine(lib)
 
 
