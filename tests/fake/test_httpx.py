@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
+import requests
 
-from together_image_fake import FakeTogether, inspect_image
+from together_image_fake import NAMED_ERRORS, FakeTogether, inspect_image
 from together_image_fake._httpx import InProcessHttpx
 
 SCHNELL = "black-forest-labs/FLUX.1-schnell"
@@ -157,6 +158,21 @@ def test_status_faults_reach_the_client_as_is(
     if header is not None:
         assert reply.headers[header[0]] == header[1]
     assert after.status_code == 200
+
+
+@LIBRARIES
+@pytest.mark.parametrize("error", NAMED_ERRORS)
+def test_every_named_error_reaches_httpx_as_it_reaches_requests(
+    lib: ModuleType, error: str
+) -> None:
+    with FakeTogether(seed=9) as fake:
+        fake.fail_next(error=error, times=2)
+        by_httpx = send_sync(lib, "POST", GENERATIONS, json=BODY, headers=AUTH)
+        by_requests = requests.post(GENERATIONS, json=BODY, headers=AUTH, timeout=5)
+
+    assert by_httpx.status_code == by_requests.status_code >= 400
+    assert by_httpx.json()["error"] == by_requests.json()["error"]
+    assert list(by_httpx.headers) == [name.lower() for name in by_requests.headers]
 
 
 @LIBRARIES
