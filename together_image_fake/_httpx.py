@@ -16,8 +16,9 @@ The patch is process-wide, so the set of running adapters is too: the first ``st
 the last ``stop()`` restores, and each ``stop()`` removes only its own fake, in any order. A
 request goes to the most recently started running fake whose base URLs match it. Requests to any
 other host go to whatever handled the transport before the fake started when that was not httpx
-itself (a user's transport-level mock, e.g. respx with ``using="httpx"``); otherwise they are
-blocked with ``ConnectError`` listing the fake's routes.
+itself, or to a mock patched below it into the connection pool (respx, with either of its
+seams), so a user's mock started before the fake keeps answering them; otherwise they are blocked
+with ``ConnectError`` listing the fake's routes.
 
 httpx stays optional, by this rule: this module imports neither library, and ``start()`` patches
 only a library already in ``sys.modules``; a library imported later while a fake runs is patched
@@ -166,8 +167,13 @@ class _Patch:
         if self.async_class.__dict__.get("handle_async_request") is self.async_replacement:
             self.async_class.handle_async_request = self.previous_async
 
-    def _reaches_network(self, handler: Callable[..., Any]) -> bool:
-        return str(getattr(handler, "__module__", "")).split(".")[0] == self.lib.__name__
+    def _reaches_network(self, handler: Callable[..., Any], transport: Any, method: str) -> bool:
+        """Whether ``handler`` would open a real connection for ``transport``: it is httpx's own
+        and so is the connection pool below it (respx's default mocks patch the pool)."""
+        if _library_of(handler) != self.lib.__name__:
+            return False
+        pool_handler = getattr(type(getattr(transport, "_pool", None)), method, None)
+        return _library_of(pool_handler) in (None, "httpcore", "httpcore2")
 
     def _blocked(self, request: Any) -> Exception:
         error: Exception = self.lib.ConnectError(
@@ -175,7 +181,7 @@ class _Patch:
             f"connections. It intercepts {_INTERCEPTION.describe()} and serves "
             f"{describe_routes()}. Pass FakeTogether(base_urls=[...]) for another base URL, or "
             "mock other hosts with a transport of your own (httpx.MockTransport) or with respx "
-            '(using="httpx") started before the fake.',
+            "started before the fake.",
             request=request,
         )
         return error
@@ -186,7 +192,9 @@ class _Patch:
         def handle_request(transport: Any, request: Any) -> Any:
             target = _INTERCEPTION.route(request.url)
             if target is None:
-                if _INTERCEPTION.running() and self._reaches_network(previous):
+                if _INTERCEPTION.running() and self._reaches_network(
+                    previous, transport, "handle_request"
+                ):
                     raise self._blocked(request)
                 return previous(transport, request)
             adapter, path = target
@@ -200,7 +208,9 @@ class _Patch:
         async def handle_async_request(transport: Any, request: Any) -> Any:
             target = _INTERCEPTION.route(request.url)
             if target is None:
-                if _INTERCEPTION.running() and self._reaches_network(previous):
+                if _INTERCEPTION.running() and self._reaches_network(
+                    previous, transport, "handle_async_request"
+                ):
                     raise self._blocked(request)
                 return await previous(transport, request)
             adapter, path = target
@@ -212,6 +222,13 @@ class _Patch:
             return await anyio.to_thread.run_sync(adapter.exchange, lib, request, body, path)
 
         return handle_async_request
+
+
+def _library_of(function: object) -> str | None:
+    """The top-level package that defined ``function`` (``None`` for no function)."""
+    if function is None:
+        return None
+    return str(getattr(function, "__module__", "")).split(".")[0]
 
 
 class _Interception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib
 import json
 import socket
 import subprocess
@@ -297,6 +298,30 @@ def test_a_transport_patch_made_before_the_fake_keeps_other_hosts(
     assert (other.text, together.status_code, len(fake.calls)) == ("mine: example.com", 200, 1)
     assert after.text == "mine: example.com"
     assert lib.HTTPTransport.__dict__["handle_request"] is mine
+
+
+@LIBRARIES
+@BOTH_MODES
+def test_a_mock_patched_into_the_connection_pool_keeps_other_hosts(
+    lib: ModuleType, send: Send, monkeypatch: pytest.MonkeyPatch, no_network: list[str]
+) -> None:
+    # respx's default seam: the httpcore connection pool under httpx's transport.
+    core = importlib.import_module("httpcore" if lib is httpx else "httpcore2")
+
+    def mine(pool: Any, request: Any) -> Any:
+        return core.Response(200, content=b"mine: " + request.url.host)
+
+    async def mine_async(pool: Any, request: Any) -> Any:
+        return mine(pool, request)
+
+    monkeypatch.setattr(core.ConnectionPool, "handle_request", mine)
+    monkeypatch.setattr(core.AsyncConnectionPool, "handle_async_request", mine_async)
+    with FakeTogether() as fake:
+        other = send(lib, "GET", "https://example.com/x")
+        together = send(lib, "POST", GENERATIONS, json=BODY, headers=AUTH)
+
+    assert (other.text, together.status_code, len(fake.calls)) == ("mine: example.com", 200, 1)
+    assert no_network == []
 
 
 def pristine(lib: ModuleType) -> bool:
