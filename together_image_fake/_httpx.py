@@ -16,9 +16,10 @@ The patch is process-wide, so the set of running adapters is too: the first ``st
 the last ``stop()`` restores, and each ``stop()`` removes only its own fake, in any order. A
 request goes to the most recently started running fake whose base URLs match it. Requests to any
 other host go to whatever handled the transport before the fake started when that was not httpx
-itself, or to a mock patched below it into the connection pool (respx, with either of its
-seams), so a user's mock started before the fake keeps answering them; otherwise they are blocked
-with ``ConnectError`` listing the fake's routes.
+itself (pytest-httpx patches the transport), or to a mock patched below it into the connection
+pool (respx's default seam), so a user's mock keeps answering them; otherwise they are blocked
+with ``ConnectError`` listing the fake's routes. (respx with ``using="httpx"`` sits above the
+transport: it sees Together's requests first and must route them to ``pass_through()``.)
 
 httpx stays optional, by this rule: this module imports neither library, and ``start()`` patches
 only a library already in ``sys.modules``; a library imported later while a fake runs is patched

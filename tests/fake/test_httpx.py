@@ -285,7 +285,7 @@ def test_transports_of_the_users_own_are_left_alone(lib: ModuleType) -> None:
 def test_a_transport_patch_made_before_the_fake_keeps_other_hosts(
     lib: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What respx(using="httpx") or any transport-level mock does: the fake leaves it other hosts.
+    # What pytest-httpx or any transport-level mock does: the fake leaves it the other hosts.
     def mine(transport: Any, request: Any) -> Any:
         return lib.Response(200, text=f"mine: {request.url.host}")
 
