@@ -38,8 +38,13 @@ from http import HTTPStatus
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from together_image_fake._mock import DEFAULT_BASE_URLS, IN_PROCESS_ORIGIN, _Mount
-from together_image_fake._routes import describe_routes
+from together_image_fake._mounts import (
+    IN_PROCESS_ORIGIN,
+    Mount,
+    blocked_message,
+    fake_path,
+    mounts_for,
+)
 from together_image_fake._wire import FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
@@ -56,7 +61,7 @@ _RESET_MESSAGE = "[Errno 104] Connection reset by peer (injected by FakeTogether
 _TIMEOUT_MESSAGE = "timed out"
 
 
-class InProcessHttpx:
+class HttpxMock:
     """Routes intercepted httpx (and httpx2) traffic to a ``FakeTogether``.
 
     Args:
@@ -66,9 +71,7 @@ class InProcessHttpx:
 
     def __init__(self, fake: FakeTogether, *, base_urls: Sequence[str] = ()) -> None:
         self._fake = fake
-        unique = {(m.origin, m.root): m for m in map(_Mount, (*base_urls, *DEFAULT_BASE_URLS))}
-        # Longest root first, so /api/v1 wins over / on the same origin.
-        self._mounts = sorted(unique.values(), key=lambda m: len(m.root), reverse=True)
+        self.mounts: tuple[Mount, ...] = mounts_for(base_urls)
 
     def start(self) -> None:
         """Start intercepting (patching each library on the first start in the process)."""
@@ -77,22 +80,6 @@ class InProcessHttpx:
     def stop(self) -> None:
         """Stop intercepting for this fake only (no-op when not started)."""
         _INTERCEPTION.remove(self)
-
-    def describe(self) -> str:
-        """The base URLs intercepted, e.g. ``https://api.together.ai/v1, …``."""
-        return ", ".join(
-            f"{mount.origin}{mount.root}{'' if mount.api_alias else '/v1'}"
-            for mount in reversed(self._mounts)
-        )
-
-    def path_for(self, origin: str, path: str) -> str | None:
-        """The fake's path for a request to ``origin`` + ``path``; ``None`` if not intercepted."""
-        for mount in self._mounts:
-            if mount.origin == origin:
-                normalised = mount.normalise(path)
-                if normalised is not None:
-                    return normalised
-        return None
 
     def exchange(self, lib: ModuleType, request: Any, body: bytes, path: str) -> Any:
         """Answer one httpx ``request`` with the fake: an ``httpx.Response``, or raise as httpx.
@@ -177,14 +164,10 @@ class _Patch:
         return _library_of(pool_handler) in (None, "httpcore", "httpcore2")
 
     def _blocked(self, request: Any) -> Exception:
-        error: Exception = self.lib.ConnectError(
-            f"FakeTogether blocked {request.method} {request.url}: it never opens real "
-            f"connections. It intercepts {_INTERCEPTION.describe()} and serves "
-            f"{describe_routes()}. Pass FakeTogether(base_urls=[...]) for another base URL, or "
-            "mock other hosts with a transport of your own (httpx.MockTransport) or with respx "
-            "started before the fake.",
-            request=request,
+        message = blocked_message(
+            request.method, str(request.url), _INTERCEPTION.mounts(), library="respx"
         )
+        error: Exception = self.lib.ConnectError(message, request=request)
         return error
 
     def _sync_replacement(self) -> Callable[[Any, Any], Any]:
@@ -237,11 +220,11 @@ class _Interception:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._adapters: list[InProcessHttpx] = []
+        self._adapters: list[HttpxMock] = []
         self._patches: dict[int, _Patch] = {}
         self._hook = _PatchOnImport(self)
 
-    def add(self, adapter: InProcessHttpx) -> None:
+    def add(self, adapter: HttpxMock) -> None:
         with self._lock:
             if adapter in self._adapters:
                 raise RuntimeError("This FakeTogether is already intercepting httpx")
@@ -253,7 +236,7 @@ class _Interception:
                     if module is not None:
                         self.patch(module)
 
-    def remove(self, adapter: InProcessHttpx) -> None:
+    def remove(self, adapter: HttpxMock) -> None:
         with self._lock:
             if adapter not in self._adapters:
                 return
@@ -275,21 +258,21 @@ class _Interception:
     def running(self) -> bool:
         return bool(self._adapters)
 
-    def route(self, url: Any) -> tuple[InProcessHttpx, str] | None:
-        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        path = url.raw_path.decode("ascii").partition("?")[0] or "/"
+    def route(self, url: Any) -> tuple[HttpxMock, str] | None:
+        """The newest running adapter whose mounts cover ``url``, and the fake's path for it."""
         with self._lock:
             adapters = list(reversed(self._adapters))
         for adapter in adapters:
-            normalised = adapter.path_for(origin, path)
-            if normalised is not None:
-                return adapter, normalised
+            path = fake_path(adapter.mounts, str(url))
+            if path is not None:
+                return adapter, path
         return None
 
-    def describe(self) -> str:
+    def mounts(self) -> tuple[Mount, ...]:
+        """Every running adapter's mounts, without duplicates (for the "blocked" message)."""
         with self._lock:
-            adapters = list(self._adapters)
-        return ", ".join(dict.fromkeys(a.describe() for a in adapters)) or "nothing"
+            mounts = [mount for adapter in self._adapters for mount in adapter.mounts]
+        return tuple({(m.origin, m.root): m for m in mounts}.values())
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
