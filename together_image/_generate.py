@@ -12,21 +12,16 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
-from ._config import DEFAULT_MAX_RETRIES, merge_headers, validate_timeout
+from ._config import DEFAULT_MAX_RETRIES
 from ._errors import InvalidArgumentError, NoImageGeneratedError
-from ._inputs import (
-    normalize_prompt,
-    parse_size,
-    validate_aspect_ratio,
-    validate_count,
-    validate_seed,
-)
-from ._provider import parse_provider_options
+from ._inputs import validate_count
+from ._provider import TogetherAIImageModel, parse_call_options
 from ._retry import RetryPolicy, run_with_retries
 from ._types import (
     NOT_GIVEN,
     GeneratedImage,
     GenerateImageResult,
+    ImageCallOptions,
     ImageInput,
     ImageModel,
     ImageModelResult,
@@ -119,35 +114,19 @@ def generate_image(
         ),
     )
     policy = RetryPolicy(max_retries=validate_count(max_retries, argument="max_retries", minimum=0))
-    parse_size(size)
-    validate_aspect_ratio(aspect_ratio)
-    validate_seed(seed)
-    parse_provider_options(provider_options)
-    merge_headers(headers)
-    if not isinstance(timeout, NotGiven):
-        validate_timeout(timeout)
-    normalized = normalize_prompt(prompt)
-
-    # Together rejects every mask, so it is handed on unconverted for do_generate to refuse.
-    mask = cast("ImageInput | None", normalized.mask)
+    options = parse_call_options(
+        prompt=prompt,
+        size=size,
+        aspect_ratio=aspect_ratio,
+        seed=seed,
+        provider_options=provider_options,
+        headers=headers,
+        timeout=timeout,
+    )
+    attempt = _attempt_function(model, options, size=size, provider_options=provider_options)
 
     def one_call(count: int) -> ImageModelResult:
-        return run_with_retries(
-            lambda: model.do_generate(
-                prompt=normalized.text,
-                n=count,
-                size=size,
-                aspect_ratio=aspect_ratio,
-                seed=seed,
-                images=normalized.images,
-                mask=mask,
-                provider_options=provider_options,
-                headers=headers,
-                timeout=timeout,
-            ),
-            policy=policy,
-            sleep=sleep,
-        )
+        return run_with_retries(lambda: attempt(count), policy=policy, sleep=sleep)
 
     results = _run_in_call_order(one_call, counts)
     images = tuple(GeneratedImage(base64=image) for result in results for image in result.images)
@@ -158,6 +137,33 @@ def generate_image(
         images=images,
         warnings=tuple(warning for result in results for warning in result.warnings),
         responses=responses,
+    )
+
+
+def _attempt_function(
+    model: ImageModel,
+    options: ImageCallOptions,
+    *,
+    size: str | None,
+    provider_options: Mapping[str, Mapping[str, Any]] | None,
+) -> Callable[[int], ImageModelResult]:
+    """One attempt of one call: Together models take the parsed options as they are; any other
+    model implementing the ``ImageModel`` protocol gets keyword arguments (images normalized)."""
+    if isinstance(model, TogetherAIImageModel):
+        return lambda count: model.do_generate_parsed(options, n=count)
+    # Together rejects every mask, so it is handed on unconverted for the model to decide.
+    mask = cast("ImageInput | None", options.mask)
+    return lambda count: model.do_generate(
+        prompt=options.prompt,
+        n=count,
+        size=size,
+        aspect_ratio=options.aspect_ratio,
+        seed=options.seed,
+        images=options.images,
+        mask=mask,
+        provider_options=provider_options,
+        headers=options.headers,
+        timeout=options.timeout,
     )
 
 

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from types import MappingProxyType
+from typing import Any, cast
 
 from ._config import (
     DEFAULT_MAX_RETRIES,
@@ -41,7 +42,9 @@ from ._errors import (
     redact_secret,
 )
 from ._inputs import (
+    NormalizedPrompt,
     normalize_images,
+    normalize_prompt,
     parse_size,
     validate_aspect_ratio,
     validate_count,
@@ -52,6 +55,7 @@ from ._retry import RetryPolicy, is_retryable_response, run_with_retries
 from ._transport import HTTPResponse, HTTPSession, Transport
 from ._types import (
     NOT_GIVEN,
+    ImageCallOptions,
     ImageInput,
     ImageModelResult,
     ImageResponse,
@@ -150,6 +154,57 @@ def _has_option_type(value: object, expected: tuple[type, ...]) -> bool:
     if isinstance(value, bool):  # bool is an int subclass, but True is no step count
         return bool in expected
     return isinstance(value, expected)
+
+
+def parse_call_options(
+    *,
+    prompt: object,
+    size: object = None,
+    aspect_ratio: object = None,
+    seed: object = None,
+    provider_options: object = None,
+    headers: object = None,
+    timeout: object = NOT_GIVEN,
+) -> ImageCallOptions:
+    """Check and normalize the arguments of a generation once, before any request.
+
+    Args:
+        prompt: A string, an ``ImagePrompt`` or a mapping with ``text``, ``images``, ``mask`` (or
+            a ``NormalizedPrompt``, taken as it is).
+        size: ``"WxH"`` or ``None``.
+        aspect_ratio: ``"W:H"`` or ``None``.
+        seed: An ``int`` or ``None``.
+        provider_options: ``{"togetherai": {...}}`` or ``None``.
+        headers: Call headers or ``None``.
+        timeout: Seconds, ``None`` for no limit, ``NOT_GIVEN`` for the provider's.
+
+    Returns:
+        The parsed arguments; every input image already a ``image_url`` string.
+
+    Raises:
+        InvalidArgumentError: Any invalid argument (``InvalidDataContentError`` for an image that
+            cannot be decoded).
+    """
+    parsed_size = parse_size(size)
+    checked_aspect_ratio = validate_aspect_ratio(aspect_ratio)
+    checked_seed = validate_seed(seed)
+    options = parse_provider_options(provider_options)
+    merge_headers(cast("Mapping[str, str | None] | None", headers))  # raises on bad headers
+    checked_timeout: float | NotGiven | None = (
+        timeout if isinstance(timeout, NotGiven) else validate_timeout(timeout)
+    )
+    normalized = prompt if isinstance(prompt, NormalizedPrompt) else normalize_prompt(prompt)
+    return ImageCallOptions(
+        prompt=normalized.text,
+        images=normalized.images,
+        mask=normalized.mask,
+        size=parsed_size,
+        aspect_ratio=checked_aspect_ratio,
+        seed=checked_seed,
+        provider_options=MappingProxyType(options),
+        headers=MappingProxyType(dict(cast("Mapping[str, str | None]", headers or {}))),
+        timeout=checked_timeout,
+    )
 
 
 def build_request_body(
@@ -451,27 +506,56 @@ class TogetherAIImageModel:
             raise InvalidArgumentError(
                 f"prompt must be a string or None, got {type(prompt).__name__}.", argument="prompt"
             )
+        options = parse_call_options(
+            prompt=NormalizedPrompt(text=prompt, images=normalize_images(images)),
+            size=size,
+            aspect_ratio=aspect_ratio,
+            seed=seed,
+            provider_options=provider_options,
+            headers=headers,
+            timeout=timeout,
+        )
+        return self.do_generate_parsed(options, n=validate_count(n, argument="n", minimum=1))
+
+    def do_generate_parsed(self, options: ImageCallOptions, *, n: int = 1) -> ImageModelResult:
+        """Make one generation call from arguments already parsed by ``parse_call_options``.
+
+        ``generate_image`` parses its arguments once and calls this for every call and retry.
+
+        Args:
+            options: The parsed arguments.
+            n: Images to ask for in this call (sent only when above 1).
+
+        Returns:
+            As ``do_generate``.
+
+        Raises:
+            As ``do_generate``.
+        """
+        if options.mask is not None:
+            raise UnsupportedFunctionalityError(MASK_MESSAGE, functionality="mask")
         warnings: list[ImageWarning] = []
-        if validate_aspect_ratio(aspect_ratio) is not None:
+        if options.aspect_ratio is not None:
             warnings.append(
                 ImageWarning(
                     type="unsupported", feature="aspect_ratio", message=ASPECT_RATIO_MESSAGE
                 )
             )
-        image_urls = normalize_images(images)
-        if len(image_urls) > 1:
+        if len(options.images) > 1:
             warnings.append(ImageWarning(type="other", message=MULTIPLE_IMAGES_MESSAGE))
         body = build_request_body(
             model_id=self.model_id,
-            prompt=prompt,
-            n=validate_count(n, argument="n", minimum=1),
-            size=parse_size(size),
-            seed=validate_seed(seed),
-            image_url=image_urls[0] if image_urls else None,
-            options=parse_provider_options(provider_options),
+            prompt=options.prompt,
+            n=n,
+            size=options.size,
+            seed=options.seed,
+            image_url=options.images[0] if options.images else None,
+            options=options.provider_options,
         )
         timestamp = datetime.now(timezone.utc)
-        exchange = self._connection.post_generation(body, headers=headers, timeout=timeout)
+        exchange = self._connection.post_generation(
+            body, headers=options.headers, timeout=options.timeout
+        )
         return ImageModelResult(
             images=_base64_images(exchange, body),
             warnings=tuple(warnings),

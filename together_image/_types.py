@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Union
 
 from ._media import (
@@ -82,6 +83,36 @@ class ImagePrompt:
     text: str | None = None
     images: Sequence[ImageInput] = ()
     mask: ImageInput | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageCallOptions:
+    """The arguments of ``generate_image()``, checked and normalized once for all of its calls.
+
+    Built by ``parse_call_options`` before any request; every call (and every retry of a call)
+    reads it as it is, so nothing is parsed twice.
+
+    Attributes:
+        prompt: The prompt text, or ``None`` for no ``prompt`` field.
+        images: The input images as ``image_url`` strings (verbatim URLs or data URLs), in order.
+        mask: The mask as given (Together rejects any mask, so it is not converted).
+        size: ``(width, height)``, or ``None`` to let the API choose.
+        aspect_ratio: ``"W:H"``, or ``None``.
+        seed: The seed, or ``None``.
+        provider_options: The ``togetherai`` provider options (a read-only copy).
+        headers: The call headers as given (``None`` values remove a header), checked.
+        timeout: Seconds per attempt, ``None`` for no limit, ``NOT_GIVEN`` for the provider's.
+    """
+
+    prompt: str | None = None
+    images: tuple[str, ...] = ()
+    mask: object = None
+    size: tuple[int, int] | None = None
+    aspect_ratio: str | None = None
+    seed: int | None = None
+    provider_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    headers: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    timeout: float | NotGiven | None = NOT_GIVEN
 
 
 @dataclass(frozen=True, kw_only=True)

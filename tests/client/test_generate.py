@@ -31,11 +31,13 @@ from together_image import (
     ResponseMetadata,
     TogetherAIImageModel,
     Warning,
+    _inputs,
     _media,
     _types,
     generate_image,
 )
 from together_image._generate import MAX_CONCURRENT_CALLS, split_image_counts
+from together_image._provider import parse_call_options
 from together_image._types import NotGiven
 
 from ._support import ENDPOINT, JPEG, JPEG_B64, MODEL_ID, PNG, PNG_B64, sent_json, success_body
@@ -361,3 +363,55 @@ def test_result_image_is_the_first() -> None:
 
 def test_warning_str_is_its_message() -> None:
     assert str(Warning(type="other", message="hello")) == "hello"
+
+
+# --- arguments are parsed once ------------------------------------------------------------------
+
+
+def test_arguments_are_parsed_once_for_every_call_and_retry(
+    api: responses.RequestsMock, model: TogetherAIImageModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    normalized: list[object] = []
+    original = _inputs.normalize_image_input
+
+    def counting(image: object) -> str:
+        normalized.append(image)
+        return original(image)
+
+    monkeypatch.setattr(_inputs, "normalize_image_input", counting)
+    api.post(ENDPOINT, status=500, json={"error": {"message": "busy"}})
+    api.post(ENDPOINT, json=success_body())
+    result = generate_image(
+        model=model,
+        prompt={"text": "p", "images": [PNG]},
+        n=3,
+        sleep=lambda seconds: None,
+    )
+    # Three calls and one retry, one normalization: the calls reuse the parsed arguments.
+    assert len(api.calls) == 4
+    assert normalized == [PNG]
+    assert len(result.images) == 3
+    assert {sent_json(call)["image_url"] for call in api.calls} == {
+        "data:image/png;base64," + PNG_B64
+    }
+
+
+def test_parsed_call_options_are_frozen_copies() -> None:
+    provider_options: dict[str, dict[str, Any]] = {"togetherai": {"steps": 4}}
+    headers: dict[str, str | None] = {"X-Trace": "1"}
+    options = parse_call_options(
+        prompt={"text": "p", "images": [PNG]},
+        size="64x32",
+        provider_options=provider_options,
+        headers=headers,
+    )
+    provider_options["togetherai"]["steps"] = 40
+    headers["X-Trace"] = "2"
+    assert options.size == (64, 32)
+    assert options.images == ("data:image/png;base64," + PNG_B64,)
+    assert options.provider_options == {"steps": 4}
+    assert options.headers == {"X-Trace": "1"}
+    with pytest.raises(TypeError):
+        options.provider_options["steps"] = 1  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        options.seed = 3  # type: ignore[misc]

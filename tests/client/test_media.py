@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -220,3 +221,10 @@ def test_check_base64_fails_exactly_when_decoding_fails(text: str) -> None:
 @given(st.binary())
 def test_check_base64_accepts_every_standard_encoding(data: bytes) -> None:
     check_base64(base64.b64encode(data).decode("ascii"))
+
+
+@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview], ids=lambda wrap: wrap.__name__)
+def test_detect_media_type_takes_any_bytes_like(wrap: Any) -> None:
+    # The fake's cassettes sniff memoryviews and bytearrays with this same function.
+    assert detect_media_type(wrap(encode_image("GIF"))) == "image/gif"
+    assert detect_media_type(wrap(b"RIFF\x00\x00\x00\x00WEBPVP8 ")) == "image/webp"
