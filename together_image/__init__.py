@@ -8,6 +8,7 @@ retries), with the deliberate improvements documented in the README. This module
 from __future__ import annotations
 
 from ._errors import (
+    AbortError,
     APICallError,
     APIConnectionError,
     APIErrorData,
@@ -24,6 +25,7 @@ from ._errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     RetryError,
     TogetherImageError,
     UnprocessableEntityError,
@@ -57,6 +59,7 @@ __all__ = [
     "APIConnectionError",
     "APIErrorData",
     "APITimeoutError",
+    "AbortError",
     "AuthenticationError",
     "BadRequestError",
     "GenerateImageResult",
@@ -78,6 +81,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseMetadata",
+    "ResponseTooLargeError",
     "RetryError",
     "TogetherAIImageModel",
     "TogetherAIProvider",

@@ -202,6 +202,13 @@ class InvalidResponseDataError(APICallError):
     """A 2xx response whose body is not the documented shape."""
 
 
+class ResponseTooLargeError(APICallError):
+    """An answer larger than ``max_response_bytes`` (counted after gzip/deflate decoding).
+
+    Not retryable: the same request would most likely bring the same answer.
+    """
+
+
 _STATUS_ERRORS: Mapping[int, type[APICallError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -225,6 +232,13 @@ def error_class_for_status(status_code: int) -> type[APICallError]:
     if status_code >= 500:
         return InternalServerError
     return _STATUS_ERRORS.get(status_code, APICallError)
+
+
+class AbortError(TogetherImageError):
+    """The caller set the ``abort_signal``: waiting stopped and calls in flight were abandoned.
+
+    Never retried.
+    """
 
 
 class RetryError(TogetherImageError):

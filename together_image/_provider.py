@@ -21,8 +21,10 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from ._config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    check_latin1,
     merge_headers,
     resolve_api_key,
     resolve_base_url,
@@ -52,7 +54,7 @@ from ._inputs import (
 )
 from ._media import check_base64
 from ._retry import RetryPolicy, is_retryable_response, run_with_retries
-from ._transport import HTTPResponse, HTTPSession, Transport
+from ._transport import AbortSignal, HTTPResponse, HTTPSession, Transport
 from ._types import (
     NOT_GIVEN,
     ImageCallOptions,
@@ -275,7 +277,7 @@ def _error_from_response(
     text = redact_secret(response.text, secret)
     try:
         payload: object = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         payload = None
     data: APIErrorData | None = None
     body_id: str | None = None
@@ -356,12 +358,18 @@ class _Connection:
         headers: Mapping[str, str | None] | None,
         session: HTTPSession | None,
         timeout: float | None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if api_key is not None and not isinstance(api_key, str):
             raise LoadAPIKeyError(
                 f"Together AI API key must be a string, got {type(api_key).__name__}."
             )
+        if api_key is not None:
+            check_latin1(api_key, what="The API key", argument="api_key")
         self._api_key = api_key
+        self.max_response_bytes = validate_count(
+            max_response_bytes, argument="max_response_bytes", minimum=1
+        )
         self._base_url = None if base_url is None else validate_base_url(base_url)
         self._headers = merge_headers(headers)  # checked now rather than at the first request
         self.timeout = validate_timeout(timeout)
@@ -404,14 +412,18 @@ class _Connection:
         *,
         headers: Mapping[str, str | None] | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
+        abort_signal: AbortSignal | None = None,
     ) -> _Exchange:
         """Send one ``POST /images/generations`` and parse a successful answer.
 
         Raises:
             LoadAPIKeyError: No key (and no ``Authorization`` header).
-            InvalidArgumentError: A bad base URL in ``TOGETHER_BASE_URL``, headers or timeout.
-            APICallError: The status-specific subclass for an error status; a connection or
-                timeout error; ``InvalidResponseDataError`` for a 2xx body of the wrong shape.
+            InvalidArgumentError: A bad base URL in ``TOGETHER_BASE_URL``, headers or timeout, or
+                a key HTTP cannot carry.
+            APICallError: The status-specific subclass for an error status (any status outside
+                2xx, 3xx included); a connection or timeout error; ``ResponseTooLargeError``;
+                ``InvalidResponseDataError`` for a 2xx body of the wrong shape.
+            AbortError: ``abort_signal`` was set.
         """
         seconds = self.timeout if isinstance(timeout, NotGiven) else validate_timeout(timeout)
         url = resolve_base_url(self._base_url, os.environ) + GENERATIONS_PATH
@@ -422,11 +434,14 @@ class _Connection:
             raise InvalidArgumentError(
                 f"request fields must be JSON-serializable: {error}.", argument="body"
             ) from error
-        response = self._transport.post_json(
+        response = self._transport.request(
+            "POST",
             url,
             body=encoded,
             headers=request_headers,
             timeout=seconds,
+            max_bytes=self.max_response_bytes,
+            abort_signal=abort_signal,
             request_body=body,
             secret=secret,
         )
@@ -434,8 +449,13 @@ class _Connection:
             raise _error_from_response(response, url=url, request_body=body, secret=secret)
         try:
             parsed = ImageResponse.from_wire(json.loads(response.text))
-        except ValueError as error:  # json.JSONDecodeError and WireFormatError
-            problem = str(error) if isinstance(error, WireFormatError) else "the body is not JSON"
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, WireFormatError
+            if isinstance(error, WireFormatError):
+                problem = str(error)
+            elif isinstance(error, RecursionError):
+                problem = "the JSON is nested too deeply to parse"
+            else:
+                problem = "the body is not JSON"
             raise _invalid_response(
                 problem, response, url=url, request_body=body, secret=secret
             ) from error
@@ -603,10 +623,16 @@ class TogetherAIProvider:
         headers: Mapping[str, str | None] | None = None,
         session: HTTPSession | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         """Create a provider; see ``create_togetherai`` for the arguments."""
         self._connection = _Connection(
-            api_key=api_key, base_url=base_url, headers=headers, session=session, timeout=timeout
+            api_key=api_key,
+            base_url=base_url,
+            headers=headers,
+            session=session,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
         )
 
     def image(self, model_id: str) -> TogetherAIImageModel:
@@ -633,6 +659,7 @@ def create_togetherai(
     headers: Mapping[str, str | None] | None = None,
     session: HTTPSession | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> TogetherAIProvider:
     """Create a Together provider.
 
@@ -645,17 +672,27 @@ def create_togetherai(
         headers: Extra headers for every request, above the defaults (``Accept``,
             ``Content-Type``, ``User-Agent: together-image/<version>``, ``Authorization``).
         session: A ``requests.Session`` to send through (one is created when ``None``).
-        timeout: Seconds per request (connect and each read); ``None`` for no limit.
+        timeout: Seconds one attempt may take in all (connect, headers and the whole body: a
+            deadline, not a limit per read); ``None`` for no limit.
+        max_response_bytes: The largest answer read, counted after gzip/deflate decoding
+            (default 128 MiB, room for a 4K image as base64); a larger one raises
+            ``ResponseTooLargeError``.
 
     Returns:
         The provider; call ``.image(model_id)`` for a model.
 
     Raises:
-        InvalidArgumentError: A malformed base URL, headers or timeout.
+        InvalidArgumentError: A malformed base URL, headers, timeout or ``max_response_bytes``,
+            or an API key with a character HTTP headers cannot carry.
         LoadAPIKeyError: ``api_key`` is not a string.
     """
     return TogetherAIProvider(
-        api_key=api_key, base_url=base_url, headers=headers, session=session, timeout=timeout
+        api_key=api_key,
+        base_url=base_url,
+        headers=headers,
+        session=session,
+        timeout=timeout,
+        max_response_bytes=max_response_bytes,
     )
 
 
@@ -727,6 +764,7 @@ class TogetherImageClient:
         max_retries: int = DEFAULT_MAX_RETRIES,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         """Create a client.
 
@@ -738,13 +776,19 @@ class TogetherImageClient:
             timeout: As for ``create_togetherai``.
             max_retries: Retries per call after the first attempt.
             sleep: The function that waits between attempts (inject one in tests).
+            max_response_bytes: As for ``create_togetherai``.
 
         Raises:
             InvalidArgumentError: A malformed argument.
             LoadAPIKeyError: ``api_key`` is not a string.
         """
         self._connection = _Connection(
-            api_key=api_key, base_url=base_url, headers=headers, session=session, timeout=timeout
+            api_key=api_key,
+            base_url=base_url,
+            headers=headers,
+            session=session,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
         )
         policy = RetryPolicy(
             max_retries=validate_count(max_retries, argument="max_retries", minimum=0)

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Union
 
+from ._errors import InvalidDataContentError
 from ._media import (
     DEFAULT_MEDIA_TYPE,
     decode_base64,
@@ -160,11 +161,22 @@ class GeneratedImage:
 
         Returns:
             A loaded ``PIL.Image.Image``.
+
+        Raises:
+            InvalidDataContentError: The bytes are not an image Pillow can open.
         """
         from PIL import Image
 
-        image = Image.open(io.BytesIO(self.data))
-        image.load()
+        data = self.data
+        try:
+            image = Image.open(io.BytesIO(data))
+            image.load()
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            # Pillow's own message names the BytesIO object by its repr; say what was read instead.
+            raise InvalidDataContentError(
+                f"The image data ({len(data)} bytes, starting {data[:8].hex(' ') or 'empty'}) is "
+                f"not an image Pillow can open: {type(error).__name__}."
+            ) from None
         return image
 
     def save(self, path: str | os.PathLike[str]) -> Path:
