@@ -647,3 +647,70 @@ def test_provider_arguments_are_checked_at_creation(
 ) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         factory()
+
+
+# --- stated behaviours: statuses, request ids and error bodies -----------------------------------
+
+
+@pytest.mark.parametrize("status", [300, 303, 307, 399])
+def test_a_3xx_answer_is_an_error_even_with_a_success_body(
+    api: responses.RequestsMock, model: TogetherAIImageModel, status: int
+) -> None:
+    # Without a Location header requests follows nothing; the answer itself is no success.
+    api.post(ENDPOINT, json=success_body(), status=status)
+    with pytest.raises(APICallError) as raised:
+        generate_image(model=model, prompt="p", max_retries=0)
+    assert raised.value.status_code == status
+    assert not isinstance(raised.value, InvalidResponseDataError)
+
+
+def test_request_id_prefers_the_body_id_over_the_headers(
+    api: responses.RequestsMock, model: TogetherAIImageModel
+) -> None:
+    # The body id is the full id of the answer; X-Request-Id, when Together sent it, was the
+    # same text, and Cf-Ray carries only its 16-hex part [REC, together-images-api.md §3].
+    # When they disagree the body wins, since recorders and proxies strip the headers.
+    api.post(
+        ENDPOINT,
+        json=error_body("bad"),
+        status=400,
+        headers={"x-request-id": "header-request-id", "cf-ray": "a046745b3835a2b4-YUL"},
+    )
+    with pytest.raises(BadRequestError) as raised:
+        generate_image(model=model, prompt="p")
+    assert raised.value.request_id == RESPONSE_ID
+
+
+def test_request_id_falls_back_to_x_request_id_then_cf_ray(
+    api: responses.RequestsMock, model: TogetherAIImageModel
+) -> None:
+    api.post(
+        ENDPOINT,
+        json={"error": {"message": "no id"}},
+        status=400,
+        headers={"x-request-id": "header-request-id", "cf-ray": "a046745b3835a2b4-YUL"},
+    )
+    api.post(
+        ENDPOINT,
+        json={"error": {"message": "no id"}},
+        status=400,
+        headers={"cf-ray": "a046745b3835a2b4-YUL"},
+    )
+    with pytest.raises(BadRequestError) as first:
+        generate_image(model=model, prompt="p")
+    with pytest.raises(BadRequestError) as second:
+        generate_image(model=model, prompt="p")
+    assert first.value.request_id == "header-request-id"
+    assert second.value.request_id == "a046745b3835a2b4-YUL"
+
+
+def test_a_string_error_body_keeps_its_message(
+    api: responses.RequestsMock, model: TogetherAIImageModel
+) -> None:
+    api.post(ENDPOINT, json={"id": RESPONSE_ID, "error": "Model is overloaded"}, status=503)
+    with pytest.raises(InternalServerError) as raised:
+        generate_image(model=model, prompt="p", max_retries=0)
+    assert raised.value.message == "Model is overloaded"
+    assert raised.value.data is not None
+    assert raised.value.data.message == "Model is overloaded"
+    assert str(raised.value) == f"HTTP 503: Model is overloaded [request_id={RESPONSE_ID}]"
