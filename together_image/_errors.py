@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ._types import ResponseMetadata
+    from ._types import GenerateImageCall, ResponseMetadata
 
 RetryReason = Literal["max_retries_exceeded", "error_not_retryable"]
 
@@ -178,6 +178,11 @@ class NotFoundError(APICallError):
     """HTTP 404: unknown model or path."""
 
 
+class ConflictError(APICallError):
+    """HTTP 409: the request conflicts with the state of the server; retryable, as in both of
+    Together's SDKs and the AI SDK."""
+
+
 class UnprocessableEntityError(APICallError):
     """HTTP 422: e.g. the safety checker rejected the output."""
 
@@ -215,6 +220,7 @@ _STATUS_ERRORS: Mapping[int, type[APICallError]] = {
     402: PaymentRequiredError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
@@ -261,10 +267,14 @@ class RetryError(TogetherImageError):
 
 
 class NoImageGeneratedError(TogetherImageError):
-    """Every call succeeded but no image came back.
+    """Every call succeeded but no image came back (an empty answer is retried first).
+
+    Also the error of one attempt whose answer held no image, which the retry policy retries like
+    a failed call (as the AI SDK does); it then appears in ``RetryError.errors``.
 
     Attributes:
-        responses: Metadata of each call that was made.
+        responses: Metadata of each answer that arrived (one per entry of ``calls``).
+        calls: Each provider call that answered, in call order (the AI SDK 7's ``calls``).
     """
 
     def __init__(
@@ -272,6 +282,8 @@ class NoImageGeneratedError(TogetherImageError):
         message: str = "No image generated.",
         *,
         responses: Sequence[ResponseMetadata] = (),
+        calls: Sequence[GenerateImageCall] = (),
     ) -> None:
         super().__init__(message)
         self.responses: tuple[ResponseMetadata, ...] = tuple(responses)
+        self.calls: tuple[GenerateImageCall, ...] = tuple(calls)

@@ -7,27 +7,32 @@ pool with retries per call, and returns images, warnings and response metadata i
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
 
 from ._config import DEFAULT_MAX_RETRIES
-from ._errors import InvalidArgumentError, NoImageGeneratedError
+from ._errors import InvalidArgumentError, NoImageGeneratedError, RetryError
 from ._inputs import validate_count
 from ._provider import TogetherAIImageModel, parse_call_options
 from ._retry import RetryPolicy, run_with_retries
 from ._types import (
     NOT_GIVEN,
+    AbortSignal,
     GeneratedImage,
+    GenerateImageCall,
     GenerateImageResult,
     ImageCallOptions,
     ImageInput,
     ImageModel,
     ImageModelResult,
     ImagePrompt,
+    ImageUsage,
     NotGiven,
 )
+
+T = TypeVar("T")
 
 # Together documents n as 1-4 [DOC]; four parallel calls cover that without tripping per-model
 # rate limits with larger n [INF].
@@ -62,7 +67,8 @@ def generate_image(
     headers: Mapping[str, str | None] | None = None,
     timeout: float | NotGiven | None = NOT_GIVEN,
     max_images_per_call: int | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
+    abort_signal: AbortSignal | None = None,
 ) -> GenerateImageResult:
     """Generate (or edit) images with a Together image model.
 
@@ -81,14 +87,19 @@ def generate_image(
             are sent as JSON ``null``.
         max_retries: Retries per call (>= 0).
         headers: Headers for every call, above the provider's (``None`` removes one).
-        timeout: Seconds per request; the provider's timeout (60 s by default) when not given;
-            ``None`` for no limit.
+        timeout: Seconds one attempt may take in all (a deadline for the whole answer); the
+            provider's timeout (60 s by default) when not given; ``None`` for no limit.
         max_images_per_call: Overrides the model's limit (1 for Together).
-        sleep: Waits between attempts; inject a recorder in tests.
+        sleep: Waits between attempts; inject a recorder in tests. ``None`` waits for real.
+        abort_signal: A ``threading.Event``; setting it ends a wait between attempts at once and
+            abandons calls in flight (the socket is shut down), and every concurrent call of this
+            ``generate_image`` stops with it.
 
     Returns:
-        The images (``result.image`` is the first), warnings and one ``ResponseMetadata`` per call,
-        all in call order.
+        The images (``result.image`` is the first), warnings, ``calls`` (one per provider call
+        that answered) with one ``ResponseMetadata`` each in ``responses``, all in call order,
+        plus ``provider_metadata`` and ``usage`` (empty for Together). An answer without images
+        is retried like a failed call; a call still empty after its retries contributes none.
 
     Raises:
         InvalidArgumentError: A bad argument (including undecodable images), before any request.
@@ -97,7 +108,9 @@ def generate_image(
         APICallError: A call failed and was not retried (``max_retries=0``, or a first failure
             that is not retryable).
         RetryError: A call failed after retrying.
-        NoImageGeneratedError: The calls succeeded but returned no image.
+        NoImageGeneratedError: The calls succeeded but returned no image (``calls`` and
+            ``responses`` say what came back).
+        AbortError: ``abort_signal`` was set.
     """
     if not callable(getattr(model, "do_generate", None)):
         raise InvalidArgumentError(
@@ -122,22 +135,79 @@ def generate_image(
         provider_options=provider_options,
         headers=headers,
         timeout=timeout,
+        abort_signal=abort_signal,
     )
     attempt = _attempt_function(model, options, size=size, provider_options=provider_options)
 
-    def one_call(count: int) -> ImageModelResult:
-        return run_with_retries(lambda: attempt(count), policy=policy, sleep=sleep)
+    def one_call(count: int) -> list[GenerateImageCall]:
+        answered: list[GenerateImageCall] = []
 
-    results = _run_in_call_order(one_call, counts)
-    images = tuple(GeneratedImage(base64=image) for result in results for image in result.images)
-    responses = tuple(result.response for result in results)
+        def attempt_once() -> None:
+            call = _to_call(attempt(count))
+            answered.append(call)
+            if not call.images:
+                # Retried like a failed call, as the AI SDK does.
+                raise NoImageGeneratedError(
+                    "The answer held no image.", responses=(call.response,), calls=(call,)
+                )
+
+        try:
+            run_with_retries(
+                attempt_once, policy=policy, sleep=sleep, abort_signal=options.abort_signal
+            )
+        except NoImageGeneratedError:
+            pass  # max_retries=0: the empty answer stands
+        except RetryError as error:
+            if not isinstance(error.last_error, NoImageGeneratedError):
+                raise
+        return answered
+
+    calls = tuple(call for answered in _run_in_call_order(one_call, counts) for call in answered)
+    images = tuple(image for call in calls for image in call.images)
+    responses = tuple(call.response for call in calls)
     if not images:
-        raise NoImageGeneratedError(responses=responses)
+        raise NoImageGeneratedError(responses=responses, calls=calls)
     return GenerateImageResult(
         images=images,
-        warnings=tuple(warning for result in results for warning in result.warnings),
+        warnings=tuple(warning for call in calls for warning in call.warnings),
         responses=responses,
+        calls=calls,
+        provider_metadata=merge_provider_metadata(call.provider_metadata for call in calls),
+        usage=sum((call.usage for call in calls if call.usage is not None), ImageUsage()),
     )
+
+
+def _to_call(result: ImageModelResult) -> GenerateImageCall:
+    return GenerateImageCall(
+        images=tuple(GeneratedImage(base64=image) for image in result.images),
+        warnings=result.warnings,
+        response=result.response,
+        provider_metadata=result.provider_metadata,
+        usage=result.usage,
+    )
+
+
+def merge_provider_metadata(
+    metadata: Iterable[Mapping[str, Any]],
+) -> Mapping[str, Any]:
+    """Merge the calls' provider metadata as the AI SDK does for non-gateway providers.
+
+    Args:
+        metadata: Each call's ``{provider: {key: value}}``, in call order.
+
+    Returns:
+        Per provider: ``images`` lists concatenated, other keys from the latest call that has them.
+    """
+    merged: dict[str, dict[str, Any]] = {}
+    for entry in metadata:
+        for provider, values in entry.items():
+            target = merged.setdefault(provider, {})
+            for key, value in values.items():
+                if key == "images" and isinstance(value, list):
+                    target[key] = [*target.get(key, []), *value]
+                else:
+                    target[key] = value
+    return MappingProxyType(merged)
 
 
 def _attempt_function(
@@ -167,9 +237,7 @@ def _attempt_function(
     )
 
 
-def _run_in_call_order(
-    one_call: Callable[[int], ImageModelResult], counts: list[int]
-) -> list[ImageModelResult]:
+def _run_in_call_order(one_call: Callable[[int], T], counts: list[int]) -> list[T]:
     if len(counts) == 1:
         return [one_call(counts[0])]
     workers = min(MAX_CONCURRENT_CALLS, len(counts))

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -52,11 +52,12 @@ from ._inputs import (
     validate_count,
     validate_seed,
 )
-from ._media import check_base64
+from ._media import check_base64, detect_media_type, encode_base64
 from ._retry import RetryPolicy, is_retryable_response, run_with_retries
-from ._transport import AbortSignal, HTTPResponse, HTTPSession, Transport
+from ._transport import HTTPResponse, HTTPSession, Transport
 from ._types import (
     NOT_GIVEN,
+    AbortSignal,
     ImageCallOptions,
     ImageInput,
     ImageModelResult,
@@ -167,6 +168,7 @@ def parse_call_options(
     provider_options: object = None,
     headers: object = None,
     timeout: object = NOT_GIVEN,
+    abort_signal: object = None,
 ) -> ImageCallOptions:
     """Check and normalize the arguments of a generation once, before any request.
 
@@ -179,6 +181,7 @@ def parse_call_options(
         provider_options: ``{"togetherai": {...}}`` or ``None``.
         headers: Call headers or ``None``.
         timeout: Seconds, ``None`` for no limit, ``NOT_GIVEN`` for the provider's.
+        abort_signal: ``None`` or a ``threading.Event`` (anything with ``is_set`` and ``wait``).
 
     Returns:
         The parsed arguments; every input image already a ``image_url`` string.
@@ -195,6 +198,7 @@ def parse_call_options(
     checked_timeout: float | NotGiven | None = (
         timeout if isinstance(timeout, NotGiven) else validate_timeout(timeout)
     )
+    signal = check_abort_signal(abort_signal)
     normalized = prompt if isinstance(prompt, NormalizedPrompt) else normalize_prompt(prompt)
     return ImageCallOptions(
         prompt=normalized.text,
@@ -206,6 +210,26 @@ def parse_call_options(
         provider_options=MappingProxyType(options),
         headers=MappingProxyType(dict(cast("Mapping[str, str | None]", headers or {}))),
         timeout=checked_timeout,
+        abort_signal=signal,
+    )
+
+
+def check_abort_signal(abort_signal: object) -> AbortSignal | None:
+    """Check an ``abort_signal`` argument.
+
+    Raises:
+        InvalidArgumentError: Neither ``None`` nor an object with ``is_set()`` and ``wait()``
+            (such as a ``threading.Event``).
+    """
+    if abort_signal is None:
+        return None
+    if callable(getattr(abort_signal, "is_set", None)) and callable(
+        getattr(abort_signal, "wait", None)
+    ):
+        return cast("AbortSignal", abort_signal)
+    raise InvalidArgumentError(
+        f"abort_signal must be a threading.Event or None, got {type(abort_signal).__name__}.",
+        argument="abort_signal",
     )
 
 
@@ -406,6 +430,63 @@ class _Connection:
         }
         return merge_headers(defaults, self._headers, call_headers), secret
 
+    def download_image(
+        self,
+        url: str,
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        abort_signal: AbortSignal | None = None,
+    ) -> bytes:
+        """Download one image of a URL-mode answer.
+
+        Only ``Accept`` and ``User-Agent`` are sent: neither the key nor the provider's or the
+        call's headers go to the image host (an ``Authorization`` a session carries is removed).
+
+        Args:
+            url: The image URL from the answer.
+            timeout: As for ``post_generation``.
+            abort_signal: As for ``post_generation``.
+
+        Returns:
+            The image bytes (at most ``max_response_bytes``).
+
+        Raises:
+            InvalidResponseDataError: Not an http(s) URL, or what arrived is no image.
+            APICallError: An error status (its status-specific class), a connection or timeout
+                error, ``ResponseTooLargeError``.
+            AbortError: ``abort_signal`` was set.
+        """
+        seconds = self.timeout if isinstance(timeout, NotGiven) else validate_timeout(timeout)
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            raise InvalidResponseDataError(
+                f"The answer's image URL is not an http(s) URL: {_excerpt(url)!r}.",
+                url=url,
+                is_retryable=False,
+            )
+        if self._user_agent is None:
+            self._user_agent = user_agent()
+        response = self._transport.request(
+            "GET",
+            url,
+            headers={"Accept": "image/*", "User-Agent": self._user_agent, "Authorization": None},
+            timeout=seconds,
+            max_bytes=self.max_response_bytes,
+            abort_signal=abort_signal,
+        )
+        if not 200 <= response.status_code < 300:
+            raise _error_from_response(response, url=url, request_body={}, secret=None)
+        if detect_media_type(response.content) is None:
+            raise InvalidResponseDataError(
+                f"The image at {url} is not an image: {len(response.content)} bytes starting "
+                f"{response.content[:8].hex(' ') or '(none)'} "
+                f"(Content-Type {response.headers.get('content-type', 'not given')}).",
+                url=url,
+                status_code=response.status_code,
+                response_headers=response.headers,
+                is_retryable=False,
+            )
+        return response.content
+
     def post_generation(
         self,
         body: Mapping[str, Any],
@@ -574,22 +655,56 @@ class TogetherAIImageModel:
         )
         timestamp = datetime.now(timezone.utc)
         exchange = self._connection.post_generation(
-            body, headers=options.headers, timeout=options.timeout
+            body,
+            headers=options.headers,
+            timeout=options.timeout,
+            abort_signal=options.abort_signal,
         )
         return ImageModelResult(
-            images=_base64_images(exchange, body),
+            images=self._images(exchange, body, options),
             warnings=tuple(warnings),
             response=ResponseMetadata(
                 timestamp=timestamp, model_id=self.model_id, headers=exchange.response.headers
             ),
         )
 
+    def _images(
+        self, exchange: _Exchange, body: Mapping[str, Any], options: ImageCallOptions
+    ) -> tuple[str, ...]:
+        if body.get("response_format") != "url":
+            return _base64_images(exchange, body)
+        # URL mode, asked for through provider options: fetch each image (the AI SDK cannot,
+        # vercel/ai#11490) so that the result is the same as in base64 mode.
+        images = []
+        for position, item in enumerate(exchange.parsed.data):
+            if item.b64_json is not None:
+                images.append(_checked_base64(item.b64_json, position, exchange, body))
+            elif item.url is not None:
+                data = self._connection.download_image(
+                    item.url, timeout=options.timeout, abort_signal=options.abort_signal
+                )
+                images.append(encode_base64(data))
+            else:
+                raise _invalid_response(
+                    f"data[{position}] has neither url nor b64_json",
+                    exchange.response,
+                    url=exchange.url,
+                    request_body=body,
+                    secret=exchange.secret,
+                )
+        return tuple(images)
+
 
 def _base64_images(exchange: _Exchange, body: Mapping[str, Any]) -> tuple[str, ...]:
     images = []
     for position, item in enumerate(exchange.parsed.data):
         if item.b64_json is None:
-            hint = " (response_format is not 'base64'?)" if item.url is not None else ""
+            hint = (
+                " (response_format is not 'base64'?); to have URL-mode images downloaded, ask "
+                "for response_format 'url' through provider options"
+                if item.url is not None
+                else ""
+            )
             raise _invalid_response(
                 f"data[{position}] has no b64_json{hint}",
                 exchange.response,
@@ -597,19 +712,23 @@ def _base64_images(exchange: _Exchange, body: Mapping[str, Any]) -> tuple[str, .
                 request_body=body,
                 secret=exchange.secret,
             )
-        try:
-            # Validated now (a bad body fails the call), decoded when ``.data`` is first read.
-            check_base64(item.b64_json)
-        except InvalidDataContentError as error:
-            raise _invalid_response(
-                f"data[{position}].b64_json is not base64: {error}",
-                exchange.response,
-                url=exchange.url,
-                request_body=body,
-                secret=exchange.secret,
-            ) from error
-        images.append(item.b64_json)
+        images.append(_checked_base64(item.b64_json, position, exchange, body))
     return tuple(images)
+
+
+def _checked_base64(text: str, position: int, exchange: _Exchange, body: Mapping[str, Any]) -> str:
+    try:
+        # Validated now (a bad body fails the call), decoded when ``.data`` is first read.
+        check_base64(text)
+    except InvalidDataContentError as error:
+        raise _invalid_response(
+            f"data[{position}].b64_json is not base64: {error}",
+            exchange.response,
+            url=exchange.url,
+            request_body=body,
+            secret=exchange.secret,
+        ) from error
+    return text
 
 
 class TogetherAIProvider:
@@ -704,7 +823,7 @@ class Images:
     """The ``images`` resource of ``TogetherImageClient``."""
 
     def __init__(
-        self, connection: _Connection, policy: RetryPolicy, sleep: Callable[[float], None]
+        self, connection: _Connection, policy: RetryPolicy, sleep: Callable[[float], None] | None
     ) -> None:
         self._connection = connection
         self._policy = policy
@@ -716,6 +835,7 @@ class Images:
         model: str,
         extra_headers: Mapping[str, str | None] | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
+        abort_signal: AbortSignal | None = None,
         **wire_fields: Any,
     ) -> ImageResponse:
         """Call ``POST /images/generations`` with exactly the given fields (retried per policy).
@@ -723,7 +843,9 @@ class Images:
         Args:
             model: The model id.
             extra_headers: Headers for this call, above the client's.
-            timeout: Seconds for this call; the client's timeout when not given.
+            timeout: Seconds each attempt may take in all; the client's timeout when not given.
+            abort_signal: A ``threading.Event``; setting it ends a wait between attempts at once
+                and abandons the call in flight (``AbortError``).
             **wire_fields: Body fields sent verbatim, ``None`` as JSON ``null`` (``prompt``,
                 ``steps``, ``response_format="url"``, ``image_url``...).
 
@@ -735,12 +857,17 @@ class Images:
             APICallError: As ``generate_image``; ``RetryError`` after retries.
             InvalidArgumentError: A field that JSON cannot represent.
             LoadAPIKeyError: No API key.
+            AbortError: ``abort_signal`` was set.
         """
+        signal = check_abort_signal(abort_signal)
         body = {"model": model, **wire_fields}
         exchange = run_with_retries(
-            lambda: self._connection.post_generation(body, headers=extra_headers, timeout=timeout),
+            lambda: self._connection.post_generation(
+                body, headers=extra_headers, timeout=timeout, abort_signal=signal
+            ),
             policy=self._policy,
             sleep=self._sleep,
+            abort_signal=signal,
         )
         return exchange.parsed
 
@@ -763,7 +890,7 @@ class TogetherImageClient:
         timeout: float | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         """Create a client.
@@ -775,7 +902,8 @@ class TogetherImageClient:
             session: As for ``create_togetherai``.
             timeout: As for ``create_togetherai``.
             max_retries: Retries per call after the first attempt.
-            sleep: The function that waits between attempts (inject one in tests).
+            sleep: The function that waits between attempts (inject one in tests); ``None``
+                waits for real.
             max_response_bytes: As for ``create_togetherai``.
 
         Raises:

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import requests
 import urllib3
@@ -37,6 +37,7 @@ from ._errors import (
     ResponseTooLargeError,
     redact_secret,
 )
+from ._types import AbortSignal
 
 HTTPSession = requests.Session
 """The session type callers may pass to ``create_togetherai(session=...)``."""
@@ -78,13 +79,6 @@ def reason_phrase(status_code: int) -> str:
         return http.HTTPStatus(status_code).phrase
     except ValueError:
         return ""
-
-
-class AbortSignal(Protocol):
-    """What ``Transport.request`` needs from an abort signal (a ``threading.Event`` has it)."""
-
-    def is_set(self) -> bool:
-        """Whether the caller asked to stop."""
 
 
 class _BodyTooLarge(Exception):
@@ -189,7 +183,7 @@ class Transport:
         url: str,
         *,
         body: bytes | None = None,
-        headers: Mapping[str, str],
+        headers: Mapping[str, str | None],
         timeout: float | None,
         max_bytes: int,
         abort_signal: AbortSignal | None = None,
@@ -202,7 +196,8 @@ class Transport:
             method: ``"POST"`` (a JSON call) or ``"GET"`` (an image download).
             url: The absolute URL.
             body: The encoded body, if any.
-            headers: Complete request headers (``Accept-Encoding`` defaults to gzip and deflate).
+            headers: Complete request headers (``Accept-Encoding`` defaults to gzip and deflate);
+                a ``None`` value removes a header the session would add.
             timeout: Seconds the whole exchange may take (connect, headers and body), or ``None``
                 for no limit.
             max_bytes: The largest body accepted, counted after decoding gzip or deflate.
@@ -309,7 +304,7 @@ class _Context:
     method: str
     url: str
     body: bytes | None
-    headers: Mapping[str, str]
+    headers: Mapping[str, str | None]
     timeout: float | None
     max_bytes: int
     request_body: Mapping[str, Any] | None
