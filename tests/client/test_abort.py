@@ -87,7 +87,7 @@ def test_an_unset_signal_changes_nothing(
     assert len(result.images) == 2
 
 
-@pytest.mark.parametrize("signal", [True, "stop", object()], ids=repr)
+@pytest.mark.parametrize("signal", [True, "stop", object()], ids=["bool", "str", "object"])
 def test_the_signal_must_be_an_event(model: TogetherAIImageModel, signal: Any) -> None:
     with pytest.raises(InvalidArgumentError, match=r"abort_signal must be a threading\.Event"):
         generate_image(model=model, prompt="p", abort_signal=signal)
