@@ -345,7 +345,6 @@ def _read_body(
     response: requests.Response, context: _Context, attempt: _Attempt, deadline: float | None
 ) -> bytes:
     encoding = response.headers.get("content-encoding", "").strip().lower() or "identity"
-    headers = _lower_case(response.headers)
 
     def failure(message: str, error_class: type[APICallError] = APICallError) -> APICallError:
         return error_class(
@@ -353,7 +352,7 @@ def _read_body(
             url=context.url,
             request_body=context.request_body,
             status_code=response.status_code,
-            response_headers=headers,
+            response_headers=_lower_case(response.headers),
             is_retryable=False,
         )
 
