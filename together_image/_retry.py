@@ -3,9 +3,11 @@
 The rules follow Together's official SDKs [SDK]: statuses 408, 409, 429 and >= 500 and connection
 failures are retryable; ``x-should-retry: true|false`` overrides the status; the wait is
 ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date) when it is 0-60 s, else an
-exponential backoff (2 s, then 4 s... as in the AI SDK). The loop reproduces the AI SDK's
-``retryWithExponentialBackoff`` (unwrapped first non-retryable error, ``RetryError`` otherwise).
-Sleep and clock are injected, so tests never wait.
+exponential backoff (2 s, then 4 s... as in the AI SDK). An answer without images
+(``NoImageGeneratedError``) is retried too, as the AI SDK 7 does [SDK ai 7.0.173]. The loop
+reproduces the AI SDK's ``retryWithExponentialBackoff`` (unwrapped first non-retryable error,
+``RetryError`` otherwise); an abort signal ends a wait at once and is never retried. Sleep and
+clock are injected, so tests never wait.
 """
 
 from __future__ import annotations
