@@ -74,17 +74,20 @@ def generate_image(
 
     Args:
         model: E.g. ``togetherai.image("black-forest-labs/FLUX.1-schnell")``.
-        prompt: A string, or an ``ImagePrompt`` / mapping with ``text``, ``images`` (for editing
-            with FLUX Kontext; only the first is sent) and ``mask`` (unsupported by Together).
+        prompt: A string, or an ``ImagePrompt`` / mapping with ``text``, ``images`` (for editing:
+            every image as ``reference_images`` on models that take them, such as FLUX.2 and
+            Google's; else the first as ``image_url``, as FLUX Kontext takes it) and ``mask``
+            (unsupported by Together).
         n: Number of images (>= 1); split into ``ceil(n / max_images_per_call)`` calls.
         size: ``"WxH"`` such as ``"1024x768"``, sent as ``width`` and ``height``.
-        aspect_ratio: ``"W:H"``; ignored by Together models (a warning says so). To send
-            Together's own ``aspect_ratio`` field, use provider options.
+        aspect_ratio: ``"W:H"``; sent as Together's ``aspect_ratio`` to models that take it
+            (Kontext, Schnell), else ignored with a warning.
         seed: Sent as ``seed`` when given.
         provider_options: ``{"togetherai": {...}}``; merged last into every body, so they can set
             any wire field (``steps``, ``guidance_scale``, ``negative_prompt``,
             ``disable_safety_checker``, ``output_format``, ``aspect_ratio``...). ``None`` values
-            are sent as JSON ``null``.
+            are sent as JSON ``null``. Fields the model is known to reject are left out with an
+            "unsupported" warning (see ``TogetherAIProvider.image``).
         max_retries: Retries per call (>= 0).
         headers: Headers for every call, above the provider's (``None`` removes one).
         timeout: Seconds one attempt may take in all (a deadline for the whole answer); the

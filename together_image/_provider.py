@@ -54,6 +54,7 @@ from ._inputs import (
 )
 from ._media import check_base64, detect_media_type, encode_base64
 from ._retry import RetryPolicy, is_retryable_response, run_with_retries
+from ._shaping import drop_rejected, route_aspect_ratio, route_images
 from ._transport import HTTPResponse, HTTPSession, Transport
 from ._types import (
     NOT_GIVEN,
@@ -67,6 +68,7 @@ from ._types import (
     WireFormatError,
 )
 from ._types import Warning as ImageWarning
+from .models import model_params
 
 PROVIDER_OPTIONS_KEY = "togetherai"
 GENERATIONS_PATH = "/images/generations"
@@ -74,13 +76,6 @@ GENERATIONS_PATH = "/images/generations"
 MASK_MESSAGE = (
     "Together AI does not support mask-based image editing. Use FLUX Kontext models (e.g., "
     "black-forest-labs/FLUX.1-kontext-pro) with a reference image and descriptive prompt instead."
-)
-MULTIPLE_IMAGES_MESSAGE = (
-    "Together AI only supports a single input image. Additional images are ignored."
-)
-ASPECT_RATIO_MESSAGE = (
-    "This model does not support the `aspect_ratio` option; use `size`, or send Together's own "
-    "field with provider_options={'togetherai': {'aspect_ratio': ...}}."
 )
 
 _EXCERPT_LENGTH = 200
@@ -240,7 +235,9 @@ def build_request_body(
     n: int = 1,
     size: tuple[int, int] | None = None,
     seed: int | None = None,
+    aspect_ratio: str | None = None,
     image_url: str | None = None,
+    reference_images: Sequence[str] | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the JSON body of one generation call, in the AI SDK's key order.
@@ -251,7 +248,9 @@ def build_request_body(
         n: Images for this call; sent only when above 1.
         size: ``(width, height)``; omitted when ``None``.
         seed: Omitted when ``None``.
+        aspect_ratio: Together's ``aspect_ratio``; omitted when ``None``.
         image_url: The normalized first input image; omitted when ``None``.
+        reference_images: The normalized input images; omitted when ``None``.
         options: The ``togetherai`` provider options, merged last so they override anything (a
             ``None`` value is kept and sent as JSON ``null``).
 
@@ -267,8 +266,12 @@ def build_request_body(
         body["n"] = n
     if size is not None:
         body["width"], body["height"] = size
+    if aspect_ratio is not None:
+        body["aspect_ratio"] = aspect_ratio
     if image_url is not None:
         body["image_url"] = image_url
+    if reference_images is not None:
+        body["reference_images"] = list(reference_images)
     body["response_format"] = "base64"
     body.update(options or {})
     return body
@@ -555,10 +558,15 @@ class TogetherAIImageModel:
     provider = "togetherai.image"
     max_images_per_call = 1
 
-    def __init__(self, model_id: str, connection: _Connection) -> None:
+    def __init__(
+        self, model_id: str, connection: _Connection, *, send_unsupported: bool = False
+    ) -> None:
         """Create a model; use ``provider.image(model_id)`` instead of calling this directly."""
         self.model_id = model_id
         self._connection = connection
+        self.send_unsupported = send_unsupported
+        # What the per-model table knows about this model (None: unknown, sent as the AI SDK does).
+        self.params = model_params(model_id)
 
     def __repr__(self) -> str:
         return f"TogetherAIImageModel(model_id={self.model_id!r})"
@@ -583,9 +591,11 @@ class TogetherAIImageModel:
             prompt: The prompt text (``None`` sends no ``prompt``).
             n: Images to ask for in this call (sent only when above 1).
             size: ``"WxH"``, sent as ``width`` and ``height``.
-            aspect_ratio: ``"W:H"``; Together ignores it at this level, so it yields a warning.
+            aspect_ratio: ``"W:H"``; sent as Together's ``aspect_ratio`` to models that take it
+                (per ``together_image.models``), else it yields a warning.
             seed: Sent when not ``None``.
-            images: Input images; the first is sent as ``image_url``, more yield a warning.
+            images: Input images: all as ``reference_images`` on models that take them, else the
+                first as ``image_url`` (more yield a warning).
             mask: Must be ``None``: Together has no mask editing.
             provider_options: ``{"togetherai": {...}}``, merged last into the body.
             headers: Call headers, above the provider's (``None`` values remove a header).
@@ -635,24 +645,28 @@ class TogetherAIImageModel:
         """
         if options.mask is not None:
             raise UnsupportedFunctionalityError(MASK_MESSAGE, functionality="mask")
-        warnings: list[ImageWarning] = []
-        if options.aspect_ratio is not None:
-            warnings.append(
-                ImageWarning(
-                    type="unsupported", feature="aspect_ratio", message=ASPECT_RATIO_MESSAGE
-                )
-            )
-        if len(options.images) > 1:
-            warnings.append(ImageWarning(type="other", message=MULTIPLE_IMAGES_MESSAGE))
+        aspect_field, aspect_warnings = route_aspect_ratio(
+            self.params, options.aspect_ratio, send_unsupported=self.send_unsupported
+        )
+        image_fields, image_warnings = route_images(
+            self.model_id, self.params, options.images, send_unsupported=self.send_unsupported
+        )
         body = build_request_body(
             model_id=self.model_id,
             prompt=options.prompt,
             n=n,
             size=options.size,
             seed=options.seed,
-            image_url=options.images[0] if options.images else None,
+            aspect_ratio=aspect_field.get("aspect_ratio"),
+            image_url=image_fields.get("image_url"),
+            reference_images=image_fields.get("reference_images"),
             options=options.provider_options,
         )
+        rejected_warnings: list[ImageWarning] = []
+        if not self.send_unsupported:
+            body, rejected_warnings = drop_rejected(self.model_id, self.params, body)
+        # The AI SDK's order: the aspect ratio, then unsupported fields, then the input images.
+        warnings = [*aspect_warnings, *rejected_warnings, *image_warnings]
         timestamp = datetime.now(timezone.utc)
         exchange = self._connection.post_generation(
             body,
@@ -754,8 +768,18 @@ class TogetherAIProvider:
             max_response_bytes=max_response_bytes,
         )
 
-    def image(self, model_id: str) -> TogetherAIImageModel:
+    def image(self, model_id: str, *, send_unsupported: bool = False) -> TogetherAIImageModel:
         """Return the image model ``model_id`` (any string; Together decides if it exists).
+
+        For a model the per-model table (``together_image.models``) knows, requests are shaped
+        to it: input images go as ``reference_images`` where the model takes them, a top-level
+        ``aspect_ratio`` is sent where the model takes it, and fields the model rejects are left
+        out with an "unsupported" warning each. Unknown models are sent to as the AI SDK does.
+
+        Args:
+            model_id: E.g. ``"black-forest-labs/FLUX.1-schnell"``.
+            send_unsupported: Send every field as given, whatever the table says (input images as
+                one ``image_url``, as for an unknown model).
 
         Raises:
             InvalidArgumentError: ``model_id`` is not a non-empty string.
@@ -766,7 +790,12 @@ class TogetherAIProvider:
                 f"'black-forest-labs/FLUX.1-schnell', got {model_id!r}.",
                 argument="model_id",
             )
-        return TogetherAIImageModel(model_id, self._connection)
+        if not isinstance(send_unsupported, bool):
+            raise InvalidArgumentError(
+                f"send_unsupported must be True or False, got {send_unsupported!r}.",
+                argument="send_unsupported",
+            )
+        return TogetherAIImageModel(model_id, self._connection, send_unsupported=send_unsupported)
 
     def __repr__(self) -> str:
         return f"TogetherAIProvider({self._connection.describe()})"

@@ -30,6 +30,7 @@ from together_image import (
     NoImageGeneratedError,
     ResponseMetadata,
     TogetherAIImageModel,
+    TogetherAIProvider,
     Warning,
     _inputs,
     _media,
@@ -138,8 +139,10 @@ def test_a_failing_call_fails_the_whole_generation(
 
 
 def test_warnings_are_concatenated_per_call(
-    api: responses.RequestsMock, model: TogetherAIImageModel
+    api: responses.RequestsMock, provider: TogetherAIProvider
 ) -> None:
+    # FLUX.1 [dev] takes no aspect_ratio and one input image (per the model table).
+    model = provider.image("black-forest-labs/FLUX.1-dev")
     api.post(ENDPOINT, json=success_body())
     result = generate_image(
         model=model, prompt={"text": "t", "images": [PNG, JPEG]}, n=2, aspect_ratio="1:1"

@@ -106,8 +106,9 @@ def generate_and_capture(
             {"model": MODEL_ID, "image_url": "https://x.test/in.png", "response_format": "base64"},
         ),
         (
+            # FLUX.1 [schnell] takes Together's aspect_ratio (per the model table).
             {"prompt": "p", "aspect_ratio": "16:9"},
-            {"model": MODEL_ID, "prompt": "p", "response_format": "base64"},
+            {"model": MODEL_ID, "prompt": "p", "aspect_ratio": "16:9", "response_format": "base64"},
         ),
         (
             {"prompt": "p", "provider_options": {"openai": {"steps": 99}}},
@@ -194,8 +195,10 @@ def test_multiple_images_send_the_first_and_warn(
 
 
 def test_aspect_ratio_warns_and_is_not_sent(
-    api: responses.RequestsMock, model: TogetherAIImageModel
+    api: responses.RequestsMock, provider: TogetherAIProvider
 ) -> None:
+    # FLUX.1 [dev] takes no aspect_ratio (per the model table).
+    model = provider.image("black-forest-labs/FLUX.1-dev")
     api.post(ENDPOINT, json=success_body())
     result = generate_image(model=model, prompt="p", aspect_ratio="16:9", size="512x512")
     assert [(w.type, w.feature) for w in result.warnings] == [("unsupported", "aspect_ratio")]
