@@ -43,6 +43,7 @@ from ._support import (
     PNG_B64,
     RESPONSE_ID,
     sent_json,
+    sent_timeout,
     success_body,
 )
 
@@ -323,3 +324,17 @@ def test_url_mode_through_the_fake() -> None:
     assert result.image.media_type == "image/jpeg"
     assert inspect_image(result.image.data).prompt == "a quetzal"
     assert fake.calls[0].body["response_format"] == "url"
+
+
+def test_url_mode_downloads_take_the_calls_timeout(
+    api: responses.RequestsMock, model: TogetherAIImageModel
+) -> None:
+    api.post(ENDPOINT, json=url_body(IMAGE_URL))
+    api.get(IMAGE_URL, body=PNG)
+    generate_image(model=model, prompt="p", provider_options=URL_MODE, timeout=7.5)
+    post_timeout, get_timeout = (sent_timeout(call) for call in api.calls)
+    # Each request gets what is left of its own 7.5 s deadline.
+    assert isinstance(get_timeout, float)
+    assert 0 < get_timeout <= 7.5
+    assert isinstance(post_timeout, float)
+    assert 0 < post_timeout <= 7.5
