@@ -210,7 +210,12 @@ class Renderer:
         """How many images were drawn and encoded (cache misses)."""
 
     def render(
-        self, spec: RenderSpec, *, input_image: bytes | None, request_id: str | None
+        self,
+        spec: RenderSpec,
+        *,
+        input_image: bytes | None,
+        request_id: str | None,
+        repeatable: bool = True,
     ) -> bytes:
         """Return the encoded image for ``spec`` with its metadata.
 
@@ -218,6 +223,9 @@ class Renderer:
             spec: What to draw.
             input_image: The decoded-to-bytes input image of an edit (its SHA-256 is in ``spec``).
             request_id: The response id to embed.
+            repeatable: Whether an equal spec may be asked for again, so worth caching. A seed
+                the fake drew makes the spec new on every request: caching its image would only
+                fill the cache with entries never read.
 
         Returns:
             JPEG or PNG bytes.
@@ -228,13 +236,13 @@ class Renderer:
                 self._cache.move_to_end(spec)
         if base is None:
             base = _draw_and_encode(spec, input_image)
-            self._store(spec, base)
+            self._store(spec, base, keep=repeatable)
         return embed_metadata(base, spec.info(request_id))
 
-    def _store(self, spec: RenderSpec, data: bytes) -> None:
+    def _store(self, spec: RenderSpec, data: bytes, *, keep: bool) -> None:
         with self._lock:
             self.renders += 1
-            if len(data) > self._cache_limit or spec in self._cache:
+            if not keep or len(data) > self._cache_limit or spec in self._cache:
                 return
             self._cache[spec] = data
             self._cache_size += len(data)

@@ -276,3 +276,41 @@ def test_the_constant_lines_show_model_and_size_and_leave_small_images_their_bac
     small = _label_layout(BASE)  # 96x64: the changing rows only, the background below them
     assert small.constant_lines == ()
     assert small.height == 2 * _MCU_HEIGHT < BASE.height
+
+
+def test_an_image_that_cannot_be_asked_for_again_is_not_cached() -> None:
+    renderer = Renderer()
+
+    first = renderer.render(BASE, input_image=None, request_id="a", repeatable=False)
+    second = renderer.render(BASE, input_image=None, request_id="a", repeatable=False)
+
+    assert first == second
+    assert renderer.renders == 2
+
+
+def test_the_fake_caches_only_images_whose_request_named_the_seed() -> None:
+    import requests
+
+    from together_image_fake import FakeTogether
+
+    body = {"model": BASE.model, "prompt": "a quetzal", "width": 256, "height": 256}
+    with FakeTogether() as fake:
+        renderer = fake.responder.renderer  # type: ignore[attr-defined]
+        for _ in range(3):
+            requests.post(
+                "https://api.together.xyz/v1/images/generations",
+                json=body,
+                headers={"Authorization": "Bearer k"},
+                timeout=5,
+            ).raise_for_status()
+        assert renderer.renders == 3
+        assert not renderer._cache
+        for _ in range(3):
+            requests.post(
+                "https://api.together.xyz/v1/images/generations",
+                json={**body, "seed": 5},
+                headers={"Authorization": "Bearer k"},
+                timeout=5,
+            ).raise_for_status()
+        assert renderer.renders == 4
+        assert len(renderer._cache) == 1
