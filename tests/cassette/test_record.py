@@ -26,7 +26,7 @@ FLUX2 = "black-forest-labs/FLUX.2-dev"
 
 def _no_secret_anywhere(path: Path) -> None:
     assert SECRET_KEY not in path.read_text()
-    blob_dir = path.with_name(path.stem + ".blobs")
+    blob_dir = path.with_name(path.name + ".blobs")
     for blob in blob_dir.iterdir() if blob_dir.exists() else ():
         assert SECRET_KEY.encode() not in blob.read_bytes()
 
@@ -91,7 +91,7 @@ def test_our_client_records_and_replays_generate_image(
             generate_image(model=provider.image("bad model"), prompt="x", max_retries=0)
     document = json.loads(path.read_text())
     assert all("b64_json" in json.dumps(i["response"]) for i in document["interactions"][:2])
-    assert len(list((tmp_path / "client.blobs").iterdir())) == 2
+    assert len(list((tmp_path / "client.json.blobs").iterdir())) == 2
     _no_secret_anywhere(path)
 
     with replaying(path, "inprocess", upstream.base_url):

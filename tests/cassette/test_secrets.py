@@ -151,7 +151,7 @@ def test_random_keys_of_key_length_are_flagged(seed: int, length: int) -> None:
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.stem)
 def test_the_recorded_fixtures_raise_no_false_alarm(path: Path) -> None:
-    blob_dir = path.with_name(path.stem + ".blobs")
+    blob_dir = path.with_name(path.name + ".blobs")
     blobs = {blob.name: blob.read_bytes() for blob in blob_dir.glob("*")}
 
     assert scan(json.loads(path.read_text()), blobs=blobs) == []
