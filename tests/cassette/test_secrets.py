@@ -9,6 +9,7 @@ import string
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
@@ -248,3 +249,175 @@ def test_the_recorder_treats_the_environment_key_as_secret(
             requests.post(API, json={"prompt": "p"}, timeout=5)
 
     assert "an-env-key-value" not in path.read_text()
+
+
+# ---- what the scan and the scrubber catch, one behaviour per test -----------------------------
+
+
+def _kinds(document: Any, **options: Any) -> list[tuple[str, str, str]]:
+    return [(f.where, f.kind, f.detail) for f in scan(document, **options)]
+
+
+@pytest.mark.parametrize("encode", [lambda k: quote(k, safe=""), quote_plus], ids=["quote", "plus"])
+def test_a_known_key_percent_encoded_is_found_and_scrubbed(encode: Callable[[str], str]) -> None:
+    key = "my key/with+odd=chars"
+    url = f"{API}?q={encode(key)}"
+
+    assert _kinds({"url": url}, secrets=[key]) == [
+        ("url", "known secret", f"known secret #1, {len(key)} characters")
+    ]
+    assert Scrubber([key]).text(url) == f"{API}?q={SCRUBBED}"
+
+
+def test_an_unknown_key_percent_encoded_is_found_once_decoded() -> None:
+    key = "tgp_v1_a8Jk2LmN4pQr6StU8vWx0YzA"
+    hidden = quote(key, safe="").replace("_", "%5F")
+
+    findings = _kinds({"url": f"{API}?q={hidden}"})
+
+    assert ("url (decoded)", "key shape", f"Together-style API key, {len(key)} characters") in (
+        findings
+    )
+
+
+def test_a_percent_encoded_bearer_header_is_found_once_decoded() -> None:
+    text = "next=%2Fback%3FAuthorization%3A%20bearer%20abcd1234efgh5678"
+
+    assert ("note (decoded)", "key shape", "bearer token, 16 characters") in _kinds({"note": text})
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "api_key",
+        "apiKey",
+        "password",
+        "passwd",
+        "client_secret",
+        "access_token",
+        "together_api_key",
+    ],
+)
+def test_a_json_credential_field_with_any_value_is_found(field: str) -> None:
+    body = {"json": {"prompt": "p", field: "hunter22"}}  # short and plain: no shape, no entropy
+
+    assert _kinds({"body": body}) == [
+        (
+            f"body.json.{field}",
+            "credential field",
+            "a value of 8 characters where a credential goes",
+        )
+    ]
+
+
+@pytest.mark.parametrize("value", [SCRUBBED, ""])
+def test_a_scrubbed_or_empty_credential_field_is_fine(value: str) -> None:
+    assert _kinds({"body": {"json": {"password": value, "max_tokens": "12"}}}) == []
+
+
+def test_a_credential_header_left_in_a_document_is_found() -> None:
+    headers = {"Content-Type": "text/plain", "X-Together-Api-Key": "abc", "Cookie": "a=b"}
+
+    assert _kinds({"request": {"headers": headers}}) == [
+        (
+            "request.headers.X-Together-Api-Key",
+            "credential field",
+            "a value of 3 characters where a credential goes",
+        ),
+        (
+            "request.headers.Cookie",
+            "credential field",
+            "a value of 3 characters where a credential goes",
+        ),
+    ]
+
+
+def test_a_credential_query_parameter_with_a_value_is_found_unless_scrubbed() -> None:
+    assert _kinds({"url": f"{API}?model=m&api_key=abc"}) == [
+        ("url", "credential field", "query parameter api_key with a value of 3 characters")
+    ]
+    assert _kinds({"url": f"{API}?model=m&api_key={SCRUBBED}"}) == []
+    assert _kinds({"url": f"{API}?model=m&api_key={quote(SCRUBBED, safe='')}"}) == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "tgp_v1_ab-CD_ef-GH_ij-KL_mn-OP_qr",  # no run of 16 without a - or _
+        "tgp_v1_-_-_-_-_-_-_-_-_-",
+        "tgp_v2_Abc_Def-Ghi_Jkl-Mno_Pqr",
+    ],
+)
+def test_together_keys_containing_dashes_and_underscores_are_found_whole(key: str) -> None:
+    assert _kinds({"note": f"key {key} end"}) == [
+        ("note", "key shape", f"Together-style API key, {len(key)} characters")
+    ]
+
+
+def test_a_together_key_glued_after_an_underscore_is_found() -> None:
+    key = "tgp_v1_ab-CD_ef-GH_ij-KL_mn-OP_qr"
+
+    assert ("note", "key shape", f"Together-style API key, {len(key)} characters") in _kinds(
+        {"note": f"TOGETHER_KEY_{key}"}
+    )
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer", "bEaReR"])
+def test_bearer_tokens_are_found_in_any_case(scheme: str) -> None:
+    assert ("note", "key shape", "bearer token, 16 characters") in _kinds(
+        {"note": f"authorization: {scheme} abcd1234efgh5678"}
+    )
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "Bearer", "BEARER"])
+def test_the_scrubber_learns_a_bearer_credential_in_any_case(scheme: str) -> None:
+    scrubber = Scrubber()
+    scrubber.learn_from_headers([("authorization", f"{scheme} tok-12345678")])
+
+    assert scrubber.text("echo tok-12345678 done") == f"echo {SCRUBBED} done"
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "credential"),
+    [
+        ("X-Api-Key", "xk-12345678", "xk-12345678"),
+        ("Authorization", "Token abc123xyz789", "abc123xyz789"),
+        ("Authorization", "Custom-Scheme s3cr3t-v4lu3", "s3cr3t-v4lu3"),
+        ("Authorization", "ApiKey k-98765432", "k-98765432"),
+        ("Proxy-Authorization", "Basic dXNlcjpodW50ZXIyMg==", "hunter22"),
+    ],
+)
+def test_the_scrubber_learns_the_credential_of_any_authorization_scheme(
+    header: str, value: str, credential: str
+) -> None:
+    scrubber = Scrubber()
+    scrubber.learn_from_headers([(header, value), ("Content-Type", "text/plain-123456")])
+
+    assert scrubber.text(f"a {value} b") == f"a {SCRUBBED} b"
+    assert scrubber.text(f"echo {credential}!") == f"echo {SCRUBBED}!"
+    assert scrubber.text("text/plain-123456") == "text/plain-123456"  # not a credential header
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "X-Api-Key: abc123def",
+        "x-api-key=abc123def",
+        "Authorization: Custom abc123def",
+        "authorization: token abc123def",
+        "Api-Key: abc123def",
+        "X-Auth-Token: abc123def",
+    ],
+)
+def test_a_credential_header_written_out_in_text_is_found(text: str) -> None:
+    findings = _kinds({"body": {"text": f"debug dump\n{text}\n"}})
+
+    assert [kind for _, kind, detail in findings if detail.startswith("credential header")] == [
+        "key shape"
+    ]
+
+
+def test_a_scrubbed_credential_header_in_text_is_fine() -> None:
+    assert (
+        _kinds({"body": {"text": f"X-Api-Key: {SCRUBBED}\nAuthorization: Bearer {SCRUBBED}"}}) == []
+    )
