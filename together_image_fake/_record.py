@@ -563,16 +563,15 @@ def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="URL",
         help="base URL to forward to (default: %(default)s)",
     )
-    from together_image_fake._cli import add_bind_arguments
+    from together_image_fake._cli import add_bind_arguments, add_secret_arguments
 
     add_bind_arguments(record, default_port=8788)
-    record.add_argument(
-        "--secret",
+    add_secret_arguments(
+        record,
+        flag="--secret",
         dest="secrets",
-        action="append",
-        default=[],
         metavar="VALUE",
-        help="a secret value to scrub besides TOGETHER_API_KEY and seen bearer keys (repeatable)",
+        what="a secret value to scrub besides TOGETHER_API_KEY and seen bearer keys (repeatable)",
     )
     record.add_argument(
         "--allow",
