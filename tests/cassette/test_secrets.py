@@ -20,7 +20,14 @@ from PIL import Image
 
 from together_image_fake import Cassette, SecretLeakError, record_cassette
 from together_image_fake._cassette import Interaction, RecordedRequest, RecordedResponse
-from together_image_fake._secrets import SCRUBBED, Scrubber, scan
+from together_image_fake._secrets import (
+    SCRUBBED,
+    Scrubber,
+    _is_slug,
+    scan,
+    secrets_from_environment,
+    shannon_entropy,
+)
 
 from .conftest import SECRET_KEY
 
@@ -421,3 +428,164 @@ def test_a_scrubbed_credential_header_in_text_is_fine() -> None:
     assert (
         _kinds({"body": {"text": f"X-Api-Key: {SCRUBBED}\nAuthorization: Bearer {SCRUBBED}"}}) == []
     )
+
+
+# ---- findings say exactly where, what and how long; the judging rules at their edges ----------
+
+RANDOM_32 = "Zq7Xw2Rv9Tn4Mk8Lp3Hs6Jd1Fg5Bc0Na"  # 5.0 bits per character
+HEX_64 = "3f9c2a7e8b1d4f6a0c5e9b2d7a4f1c8e6b3d0a9f5c2e7b4d1a8f6c3e0b9d2a7f"
+
+
+def test_findings_name_the_exact_place_kind_and_size() -> None:
+    document = {
+        "interactions": [
+            {"request": {"url": f"https://h/{HEX_64}"}},
+            {"response": {"body": {"json": {"items": ["ok", RANDOM_32]}}}},
+        ],
+        "meta": {"tgp_v1_Ab3Cd5Ef7Gh9Ij1Kl3Mn": 1},
+    }
+
+    assert _kinds(document) == [
+        ("interactions[0].request.url", "high-entropy token", "64 hex digits"),
+        (
+            "interactions[1].response.body.json.items[1]",
+            "high-entropy token",
+            "32 characters, 5.0 bits/char",
+        ),
+        (
+            "meta.tgp_v1_Ab3Cd5Ef7Gh9Ij1Kl3Mn (name)",
+            "key shape",
+            "Together-style API key, 27 characters",
+        ),
+        (
+            "meta.tgp_v1_Ab3Cd5Ef7Gh9Ij1Kl3Mn (name)",
+            "high-entropy token",
+            "27 characters, 4.5 bits/char",
+        ),
+    ]
+
+
+def test_a_known_secret_in_a_blob_is_named_by_the_blob() -> None:
+    secret = "a-secret-value-42"
+
+    assert _kinds({}, blobs={"x.jpg": b"\xff\xd8 a-secret-value-42 \xff"}, secrets=[secret]) == [
+        ("blob x.jpg", "known secret", f"known secret #1, {len(secret)} characters")
+    ]
+    assert _kinds({}, blobs={"x.jpg": b"\xff\xd8 clean \xff"}, secrets=[secret]) == []
+
+
+def test_secrets_of_the_minimum_length_are_searched_and_shorter_ones_are_not() -> None:
+    assert _kinds({"a": "x abcdef y"}, secrets=["abcdef"]) == [
+        ("a", "known secret", "known secret #1, 6 characters")
+    ]
+    assert _kinds({"a": "x abcde y"}, secrets=["abcde"]) == []
+    assert Scrubber(["abcdef", "abcde"]).secrets == frozenset({"abcdef"})
+
+
+def test_a_content_hash_field_is_not_a_secret_but_what_follows_it_is_checked() -> None:
+    document = {"sha256": HEX_64, "note": RANDOM_32}
+
+    assert _kinds(document) == [("note", "high-entropy token", "32 characters, 5.0 bits/char")]
+    assert _kinds({"other": HEX_64}) == [("other", "high-entropy token", "64 hex digits")]
+
+
+def test_a_credential_field_inside_a_list_is_found() -> None:
+    assert _kinds({"items": [{"prompt": "p"}, {"password": "x1"}]}) == [
+        ("items[1].password", "credential field", "a value of 2 characters where a credential goes")
+    ]
+
+
+def test_an_allowed_pattern_splits_the_text_like_a_space() -> None:
+    # Each half is shorter than a token; glued to anything, one would become one.
+    assert _kinds({"a": "Zq7Xw2Rv9Tn4Mk8Lp3Hs6JSEPd1Fg5Bc0NaYt8Ue3Wi"}, allow=["SEP"]) == []
+
+
+def test_a_hex_run_is_judged_apart_from_the_text_around_it() -> None:
+    assert _kinds({"a": f"-{HEX_64}-Zq7Xw2Rv9Tn4Mk8Lp3Hs6J"}) == [
+        ("a", "high-entropy token", "64 hex digits")
+    ]
+
+
+def test_a_random_token_of_exactly_the_minimum_length_is_flagged() -> None:
+    assert _kinds({"a": "Zq7Xw2Rv9Tn4Mk8Lp3Hs6Jd1"}) == [
+        ("a", "high-entropy token", "24 characters, 4.6 bits/char")
+    ]
+    assert _kinds({"a": "Zq7Xw2Rv9Tn4Mk8Lp3Hs6Jd"}) == []
+
+
+def test_a_random_path_segment_after_short_ones_is_flagged() -> None:
+    assert _kinds({"a": f"https://h/v1/{RANDOM_32}"}) == [
+        ("a", "high-entropy token", "32 characters, 5.0 bits/char")
+    ]
+
+
+def test_two_character_classes_are_enough_for_a_random_token() -> None:
+    assert _kinds({"a": "q8zr3mx7lk2pn5vb9hc4jd6fs1ga0ye"}) == [
+        ("a", "high-entropy token", "31 characters, 5.0 bits/char")
+    ]
+
+
+def test_a_long_run_of_one_character_class_is_not_a_key() -> None:
+    assert _kinds({"a": "qwertyuiopasdfghjklzxcvbnm"}) == []  # 4.7 bits/char, lower case only
+
+
+@pytest.mark.parametrize(
+    ("segment", "slug"),
+    [
+        ("black-forest-labs", True),
+        ("abcdefghijklmnop-a", True),  # longest part exactly 16
+        ("abcdefghijklmnopq-a", False),  # a part of 17
+        ("abcdefghij-abcdefghij", True),  # mean part length exactly 10
+        ("abcdefghijk-abcdefghijk", False),  # mean 11
+        ("single", False),
+    ],
+)
+def test_slugs_are_told_from_random_runs_at_the_edges(segment: str, slug: bool) -> None:
+    assert _is_slug(segment) is slug
+
+
+@pytest.mark.parametrize(
+    ("text", "bits"), [("", 0.0), ("aaaa", 0.0), ("ab", 1.0), ("aabb", 1.0), ("abcd", 2.0)]
+)
+def test_shannon_entropy_in_bits_per_character(text: str, bits: float) -> None:
+    assert shannon_entropy(text) == bits
+
+
+def test_the_secret_environment_given_is_read_instead_of_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOGETHER_API_KEY", "from-the-process")
+
+    assert secrets_from_environment({"TOGETHER_AI_API_KEY": "given", "TOGETHER_API_KEY": ""}) == [
+        "given"
+    ]
+    assert secrets_from_environment() == ["from-the-process"]
+
+
+def test_the_scrubber_replaces_credential_query_values_in_text() -> None:
+    text = "see https://cdn/x.png?X-Amz-Signature=abc&size=2&token=t0k#top"
+
+    assert Scrubber().text(text) == (
+        f"see https://cdn/x.png?X-Amz-Signature={SCRUBBED}&size=2&token={SCRUBBED}#top"
+    )
+
+
+def test_the_scrubber_learns_from_every_credential_header_after_a_plain_one() -> None:
+    scrubber = Scrubber()
+    scrubber.learn_from_headers([("Content-Type", "text/plain"), ("X-Api-Key", "val-123456")])
+
+    assert scrubber.secrets == frozenset({"val-123456"})
+
+
+def test_a_basic_password_holding_a_colon_is_learned_whole() -> None:
+    scrubber = Scrubber()
+    scrubber.learn_from_headers([("Authorization", "Basic dXNlcjpwYXNzOndvcmQxMg==")])
+
+    assert scrubber.text("pw pass:word12!") == f"pw {SCRUBBED}!"
+
+
+def test_a_basic_value_that_is_not_strict_base64_is_learned_as_given_only() -> None:
+    scrubber = Scrubber()
+    scrubber.learn_from_headers([("Authorization", "Basic dXNl*cjpwYXNzd29yZA==")])
+
+    assert scrubber.secrets == frozenset({"Basic dXNl*cjpwYXNzd29yZA==", "dXNl*cjpwYXNzd29yZA=="})
