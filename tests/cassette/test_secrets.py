@@ -21,6 +21,7 @@ from PIL import Image
 from together_image_fake import Cassette, SecretLeakError, record_cassette
 from together_image_fake._cassette import Interaction, RecordedRequest, RecordedResponse
 from together_image_fake._secrets import (
+    ENTROPY_THRESHOLD,
     SCRUBBED,
     Scrubber,
     _is_slug,
@@ -589,3 +590,19 @@ def test_a_basic_value_that_is_not_strict_base64_is_learned_as_given_only() -> N
     scrubber.learn_from_headers([("Authorization", "Basic dXNl*cjpwYXNzd29yZA==")])
 
     assert scrubber.secrets == frozenset({"Basic dXNl*cjpwYXNzd29yZA==", "dXNl*cjpwYXNzd29yZA=="})
+
+
+def test_a_token_of_exactly_the_entropy_threshold_is_flagged() -> None:
+    token = "aB3dE5gH7jK9mN1p" * 2  # 16 symbols twice each: exactly 4.0 bits per character
+
+    assert shannon_entropy(token) == ENTROPY_THRESHOLD
+    assert _kinds({"a": token}) == [("a", "high-entropy token", "32 characters, 4.0 bits/char")]
+
+
+def test_the_scrubber_learns_every_header_after_a_value_without_a_scheme() -> None:
+    scrubber = Scrubber()
+    scrubber.learn_from_headers(
+        [("X-Api-Key", "val-123456"), ("Authorization", "Bearer tok-abcdef")]
+    )
+
+    assert scrubber.secrets == frozenset({"val-123456", "Bearer tok-abcdef", "tok-abcdef"})
