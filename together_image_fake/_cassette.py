@@ -1001,7 +1001,7 @@ class _Decoder:
             raise self.fail(where, f"an absolute http(s) URL ({error})", url) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise self.fail(where, "an absolute http(s) URL", url)
-        if _HEADER_VALUE_FORBIDDEN.search(url) or " " in url:
+        if _HEADER_VALUE_FORBIDDEN.search(url) or " " in url or "\t" in url:
             raise self.fail(where, "a URL without spaces or control characters", url)
 
     def body(self, item: Any, where: str, *, request: bool) -> bytes:

@@ -290,6 +290,8 @@ def test_nesting_up_to_the_limit_loads(tmp_path: Path) -> None:
         ("ftp://api.together.xyz/v1/images/generations", None),
         ("/v1/images/generations", None),
         ("https://api.together.xyz/v1/images generations", None),
+        ("https://api.together.xyz/v1/images\tgenerations", None),
+        ("https://api.together.xyz/v1/images\r\nX-Injected: 1", None),
     ],
 )
 def test_a_malformed_url_is_a_format_error_naming_the_interaction(
