@@ -7,42 +7,53 @@ headers, body, or a connection-level ``action``). Response bodies are stored so 
 back the exact bytes: JSON as a readable value plus the serialization ``style`` that reproduces
 them (checked when encoding), other text verbatim. Image bytes never sit in the JSON: a binary
 body, a ``b64_json`` payload or a ``data:`` URL is moved to a sidecar file named by its SHA-256 in
-``<cassette file name>.blobs/`` (real ``.jpg``/``.png`` files, viewable and deduplicated; older
-cassettes name their folder ``<stem>.blobs/`` in the document and still load), or elided (only its
-size, type and hash kept; replay then serves a small placeholder image). Saving runs the secret
-scan of ``_secrets`` and writes nothing when it finds anything; files are written through a
-temporary file and ``os.replace``, and the write-and-prune of one save holds an exclusive lock on
-the cassette's folder (loading holds a shared one), so concurrent recorders and readers (e.g.
-``pytest -n`` workers) never see half a file or a cassette whose blobs were pruned under it.
-Loading trusts nothing in the files: only regular files of bounded size are read, JSON nesting is
-bounded, and headers, statuses, bodies and URLs are checked, each failure a
-``CassetteFormatError`` naming the file and the interaction.
+``<cassette file name>.blobs/`` (real ``.jpg``/``.png`` files, viewable and deduplicated), or
+elided (only its size, type and hash kept; replay then serves a small placeholder image). Saving
+runs the secret scan of ``_secrets`` and writes nothing when it finds anything; how the files are
+read and written safely (bounded, locked, atomic) is ``_cassette_files``. Decoding checks what
+replay will send: header names and values, bodies on statuses that have none, URLs; each failure
+is a ``CassetteFormatError`` naming the file and the interaction.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import io
 import json
 import os
 import re
-import stat
-import sys
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from together_image_fake._secrets import SecretFinding, scan
-from together_image_fake._wire import ResponseAction
-
-if sys.platform != "win32":
-    import fcntl
+from together_image._media import detect_media_type
+from together_image_fake._cassette_files import (
+    BLOB_NAME,
+    MAX_BLOB_BYTES,
+    blob_dir_for,
+    check_object_depth,
+    default_blob_dir,
+    directory_lock,
+    os_reason,
+    read_document,
+    read_regular_file,
+    store,
+)
+from together_image_fake._interactions import (
+    CassetteError,
+    CassetteFormatError,
+    ElidedBlob,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    SecretLeakError,
+    header_value,
+)
+from together_image_fake._secrets import scan
 
 FORMAT_NAME = "together-image-fake-cassette"
 FORMAT_VERSION = 1
@@ -61,139 +72,17 @@ _JSON_STYLES: dict[str, dict[str, Any]] = {
     "spaced": {"ensure_ascii": False},
     "spaced-ascii": {"ensure_ascii": True},
 }
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 _DATA_URL = re.compile(r"^data:(?P<type>[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+);base64,(?P<payload>.*)$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-_BLOB_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,5}$")
 _MIN_INLINE_IMAGE_B64 = 64
 _MARKERS = ("$blob", "$elided")
-
-MAX_CASSETTE_BYTES = 64 * 1024 * 1024
-"""Largest cassette file read; image bytes live in blobs, so real cassettes are a few KiB."""
-MAX_BLOB_BYTES = 128 * 1024 * 1024
-"""Largest blob read: four times the fake's request cap, room for a lossless 4K image [INF]."""
-MAX_JSON_DEPTH = 64
-"""Deepest nesting of arrays and objects a cassette may have; real ones stay below 15."""
 
 # RFC 9110 section 5.1 (token) and 5.5 (field-value: visible characters, obs-text, SP, HTAB).
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # RFC 9110 sections 15.3.5, 15.4.5 and 6.4.1: these statuses never have content.
 _NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
-_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]')
-
-
-class CassetteError(Exception):
-    """Base class of the cassette errors."""
-
-
-class CassetteFormatError(CassetteError, ValueError):
-    """A cassette file that cannot be read: not JSON, another format, a newer version, bad data."""
-
-
-class SecretLeakError(CassetteError):
-    """Saving was refused because the cassette still contains something that looks secret.
-
-    Attributes:
-        path: The cassette that was not written.
-        findings: What was found (never the secret itself).
-    """
-
-    def __init__(self, path: Path, findings: list[SecretFinding]) -> None:
-        self.path = path
-        self.findings = findings
-        listed = "\n".join(f"  - {finding}" for finding in findings[:20])
-        more = f"\n  … and {len(findings) - 20} more" if len(findings) > 20 else ""
-        super().__init__(
-            f"Refusing to save cassette {path}: {len(findings)} possible secret(s) remain after "
-            f"scrubbing; nothing was written.\n{listed}{more}\n"
-            "Pass the secret to the recorder (secrets=[...], --secret) so it is scrubbed, or, "
-            "for a false positive, allow the benign pattern (allow=[regex], --allow)."
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ElidedBlob:
-    """What is kept of an image left out of a cassette.
-
-    Attributes:
-        size: Its length in bytes.
-        media_type: Its media type, when known.
-        sha256: Its SHA-256 (hex), when known.
-    """
-
-    size: int
-    media_type: str | None = None
-    sha256: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the document form."""
-        return {"size": self.size, "media_type": self.media_type, "sha256": self.sha256}
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecordedRequest:
-    """A recorded request, credentials removed.
-
-    Attributes:
-        method: Upper-case method.
-        url: Absolute URL (credential query values scrubbed).
-        headers: Headers in recorded order, without credential headers.
-        body: The body. After loading, a JSON body is its canonical form (sorted keys, compact),
-            where an elided image appears as a ``{"$elided": {...}}`` object.
-        scrubbed_headers: Names of the credential headers that were dropped.
-    """
-
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
-    scrubbed_headers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecordedResponse:
-    """A recorded response.
-
-    Attributes:
-        status: HTTP status (0 for a connection-level ``action``).
-        headers: Headers in recorded order.
-        body: The exact body bytes (elided images replaced by placeholders on load).
-        action: ``"respond"``, or ``"reset"``/``"timeout"`` when the connection failed instead.
-        elided: Whether part of the body was elided, so ``body`` is not what was recorded.
-    """
-
-    status: int
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
-    action: ResponseAction = "respond"
-    elided: bool = False
-
-    def header(self, name: str) -> str | None:
-        """Return the first header called ``name`` (case-insensitive), or ``None``."""
-        return _header(self.headers, name)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Interaction:
-    """One request and its response.
-
-    Attributes:
-        request: The request.
-        response: The response.
-        provenance: Where each part comes from, e.g. ``{"response.body": "[REC] …"}``: free text
-            led by a tag of the reference ([REC], [DOC], [3P], [INF]…); empty for own recordings.
-    """
-
-    request: RecordedRequest
-    response: RecordedResponse
-    provenance: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,18 +114,8 @@ class Cassette:
                 large or does not match its hash.
         """
         path = Path(path)
-        with _directory_lock(path.parent, shared=True):
-            try:
-                data = read_regular_file(path, MAX_CASSETTE_BYTES)
-            except FileNotFoundError:
-                raise CassetteFormatError(f"No cassette at {path}") from None
-            except OSError as error:
-                raise CassetteFormatError(
-                    f"{path}: cannot read the cassette ({_os_reason(error)})"
-                ) from error
-            except ValueError as error:
-                raise CassetteFormatError(f"{path}: {error}") from error
-            document = parse_document(data, str(path))
+        with directory_lock(path.parent, shared=True):
+            document = read_document(path)
             return cls.from_document(
                 document, blob_dir=blob_dir_for(path, document), source=str(path)
             )
@@ -259,7 +138,7 @@ class Cassette:
             CassetteFormatError: As for ``load``.
         """
         decoder = _Decoder(blob_dir, source)
-        _check_object_depth(document, source)
+        check_object_depth(document, source)
         if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
             raise CassetteFormatError(
                 f'{source}: expected a JSON object with "format": "{FORMAT_NAME}", got '
@@ -330,6 +209,8 @@ class Cassette:
 
         Raises:
             SecretLeakError: If the scan finds anything (then nothing is written).
+            CassetteError: If the blob folder is a symbolic link or not a folder (nothing is
+                written).
         """
         path = Path(path)
         blob_dir = default_blob_dir(path)
@@ -337,291 +218,8 @@ class Cassette:
         findings = scan(document, blobs=blob_files, secrets=secrets, allow=allow)
         if findings:
             raise SecretLeakError(path, findings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # One save at a time per folder: another recorder's prune must never run between this
-        # one's blob writes and its document write (that is how a cassette lost its blobs).
-        with _directory_lock(path.parent, shared=False):
-            previous = _previous_blobs(path)
-            if blob_files:
-                _own_folder(path, blob_dir).mkdir(exist_ok=True)
-                for name, data in blob_files.items():
-                    # Rewritten even when present: heals a truncated blob, and os.replace swaps
-                    # a symlink planted in its place for a real file instead of writing through.
-                    write_atomically(blob_dir / name, data)
-            write_atomically(path, dumps_document(document).encode("utf-8"))
-            if previous is not None:
-                _prune_blobs(path, previous, keep=set(blob_files) if blob_files else set())
+        store(path, document, blob_files)
         return path
-
-
-def dumps_document(document: Mapping[str, Any]) -> str:
-    """Serialize a cassette document the way files are written (2-space indent, final newline)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def default_blob_dir(path: Path) -> Path:
-    """The sidecar directory of a cassette: ``x.json`` → ``x.json.blobs/`` beside it.
-
-    The whole file name is kept, so no two cassettes share a folder (``quetzal.json`` and
-    ``quetzal.v1`` once both used ``quetzal.blobs/``, and recording one pruned the other's blobs).
-    """
-    return path.with_name(path.name + ".blobs")
-
-
-def legacy_blob_dir(path: Path) -> Path:
-    """The folder older versions wrote: ``x.json`` → ``x.blobs/`` (shared by ``x.json`` and
-    ``x.v1``). Still read when a document names it in ``blob_dir``."""
-    return path.with_name(path.stem + ".blobs")
-
-
-def blob_dir_for(path: Path, document: Any) -> Path:
-    """The sidecar directory a loaded document names (``blob_dir``), else the default one."""
-    if isinstance(document, dict) and isinstance(document.get("blob_dir"), str):
-        name = document["blob_dir"]
-        if (
-            "/" not in name
-            and "\\" not in name
-            and "\x00" not in name
-            and name not in ("", ".", "..")
-        ):
-            return path.with_name(name)
-    return default_blob_dir(path)
-
-
-def read_regular_file(path: Path, limit: int) -> bytes:
-    """Read a regular file of at most ``limit`` bytes, whatever sits at ``path``.
-
-    The file is opened without blocking (a named pipe would otherwise wait for a writer forever)
-    and checked through its open descriptor, so a swap between check and read changes nothing;
-    a device (``/dev/zero``, also behind a symlink) or an oversized file is refused before
-    anything is read.
-
-    Raises:
-        OSError: If it cannot be opened (``FileNotFoundError`` when absent).
-        ValueError: If it is not a regular file or is larger than ``limit``; the message says
-            which.
-    """
-    descriptor = os.open(
-        path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    )
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"expected a regular file, got {_file_kind(info.st_mode)}")
-        if info.st_size > limit:
-            raise ValueError(f"expected at most {limit} bytes, got a file of {info.st_size} bytes")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"expected at most {limit} bytes, got a file still growing past that")
-    return data
-
-
-def _check_object_depth(document: Any, source: str) -> None:
-    """Refuse a parsed document nested deeper than ``MAX_JSON_DEPTH`` (iteratively, so the
-    check itself cannot overflow the stack), naming the interaction."""
-    pending: list[tuple[Any, int, int | None]] = [(document, 1, None)]
-    while pending:
-        value, depth, index = pending.pop()
-        if not isinstance(value, (dict, list)):
-            continue
-        if depth > MAX_JSON_DEPTH:
-            where = f"interactions[{index}]: " if index is not None else ""
-            raise CassetteFormatError(
-                f"{source}: {where}expected JSON nested at most {MAX_JSON_DEPTH} levels deep, "
-                "got deeper nesting"
-            )
-        if depth == 1 and isinstance(value, dict) and isinstance(value.get("interactions"), list):
-            for position, item in enumerate(value["interactions"]):
-                pending.append((item, 3, position))
-            pending.extend((item, 2, None) for key, item in value.items() if key != "interactions")
-            continue
-        items = value.values() if isinstance(value, dict) else value
-        pending.extend((item, depth + 1, index) for item in items)
-
-
-def _file_kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISFIFO, "a named pipe (FIFO)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISDIR, "a directory"),
-    )
-    return next((name for test, name in kinds if test(mode)), "a special file")
-
-
-def _os_reason(error: OSError) -> str:
-    """An OSError's reason without Python's repr-ish ``[Errno N]`` prefix."""
-    return error.strerror or type(error).__name__
-
-
-def parse_document(data: bytes, source: str) -> Any:
-    """Parse a cassette file's bytes, refusing nesting deeper than ``MAX_JSON_DEPTH`` before the
-    parser (or any recursive walk after it) can meet it.
-
-    Raises:
-        CassetteFormatError: If the bytes are not UTF-8 JSON or nest too deeply.
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CassetteFormatError(
-            f"{source}: expected UTF-8 JSON, got a byte that is not UTF-8 at offset {error.start}"
-        ) from error
-    _check_depth(text, source)
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise CassetteFormatError(f"{source}: not a readable JSON cassette ({error})") from error
-
-
-def _check_depth(text: str, source: str) -> None:
-    """Walk the JSON tokens once (strings skipped whole, iteratively) and refuse deep nesting,
-    naming the interaction it happens in."""
-    depth = 0
-    key: str | None = None
-    last_string: str | None = None
-    in_interactions = False
-    index = -1
-    for match in _JSON_TOKEN.finditer(text):
-        mark = match.group()
-        if mark in ("[", "{"):
-            depth += 1
-            if depth == 2 and mark == "[" and key == "interactions":
-                in_interactions = True
-                index = 0
-            if depth > MAX_JSON_DEPTH:
-                line = text.count("\n", 0, match.start()) + 1
-                where = f"interactions[{index}]: " if in_interactions and index >= 0 else ""
-                raise CassetteFormatError(
-                    f"{source}: {where}expected JSON nested at most {MAX_JSON_DEPTH} levels deep, "
-                    f"got deeper nesting (line {line})"
-                )
-        elif mark in ("]", "}"):
-            depth -= 1
-            if depth == 1:
-                in_interactions = False
-        elif mark == ":":
-            if depth == 1:
-                key = last_string
-        elif mark == ",":
-            if depth == 2 and in_interactions:
-                index += 1
-        else:
-            last_string = mark[1:-1]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and
-    ``os.replace``, so no reader ever sees a partial file."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        # mkstemp creates 0600 files; a cassette is a shared fixture, so keep the old file's mode
-        # or use the usual 0644.
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
-def _directory_lock(directory: Path, *, shared: bool) -> Iterator[None]:
-    """Hold an advisory lock on a folder: shared to load, exclusive to save.
-
-    ``flock`` on the folder itself leaves no lock file behind. Where no lock can be had (Windows,
-    a folder that cannot be opened) the code runs unlocked: atomic renames still keep each file
-    whole, only concurrent recorders to one folder are then not serialized.
-    """
-    if sys.platform == "win32":  # pragma: no cover - no flock there
-        yield
-        return
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        yield
-        return
-    try:
-        # A file system without flock: proceed as where there are no locks.
-        with contextlib.suppress(OSError):
-            fcntl.flock(descriptor, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # releases the lock
-
-
-def _own_folder(path: Path, blob_dir: Path) -> Path:
-    """Return ``blob_dir`` after checking it is a real folder (or absent), never a link out."""
-    if blob_dir.is_symlink():
-        raise CassetteError(
-            f"Refusing to save cassette {path}: its blob folder {blob_dir} is a symbolic link "
-            f"(to {os.readlink(blob_dir)}); blobs are only written to and pruned from a real "
-            "folder beside the cassette, so nothing is written or deleted where the link points. "
-            "Replace the link with a folder and save again; nothing was written."
-        )
-    if blob_dir.exists() and not blob_dir.is_dir():
-        raise CassetteError(
-            f"Refusing to save cassette {path}: its blob folder {blob_dir} exists and is not a "
-            "folder; nothing was written."
-        )
-    return blob_dir
-
-
-def _previous_blobs(path: Path) -> tuple[Path, set[str]] | None:
-    """The blob folder and blob names of the cassette about to be replaced, or ``None`` when
-    there is none or it cannot be read (then nothing is pruned)."""
-    try:
-        document = parse_document(read_regular_file(path, MAX_CASSETTE_BYTES), str(path))
-    except (OSError, ValueError):
-        return None
-    names: set[str] = set()
-    pending: list[Any] = [document.get("interactions") if isinstance(document, dict) else None]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            for key in ("blob", "$blob"):
-                if isinstance(value.get(key), str) and _BLOB_NAME.match(value[key]):
-                    names.add(value[key])
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return blob_dir_for(path, document), names
-
-
-def _prune_blobs(path: Path, previous: tuple[Path, set[str]], *, keep: set[str]) -> None:
-    """Remove the blobs the replaced version of this cassette referred to and the new one does
-    not: never another cassette's blobs, never anything through a symlinked folder.
-
-    A folder in the old ``<stem>.blobs`` layout may be shared by same-stem cassettes
-    (``x.json``, ``x.v1``); its blobs are only pruned when no such sibling file exists.
-    """
-    folder, names = previous
-    if folder.is_symlink() or not folder.is_dir():
-        return
-    if folder == default_blob_dir(path):
-        stale = names - keep
-    elif folder == legacy_blob_dir(path) and not _has_same_stem_sibling(path):
-        stale = names  # the new version keeps its blobs in its own folder
-    else:
-        return  # a hand-named or possibly shared folder: not known to be this cassette's alone
-    for name in stale:
-        (folder / name).unlink(missing_ok=True)  # unlink never follows a symlinked entry
-    with contextlib.suppress(OSError):
-        folder.rmdir()  # only succeeds when empty
-
-
-def _has_same_stem_sibling(path: Path) -> bool:
-    try:
-        return any(
-            entry.name != path.name and Path(entry.name).stem == path.stem and not entry.is_dir()
-            for entry in os.scandir(path.parent)
-        )
-    except OSError:
-        return True
 
 
 # ---- helpers shared with the recorder and the player -----------------------------------------
@@ -647,13 +245,10 @@ def canonical_json(value: Any) -> bytes:
 
 
 def sniff_media_type(data: bytes) -> str | None:
-    """Detect JPEG, PNG, GIF or WebP from magic bytes."""
-    for magic, media_type in _MAGIC:
-        if data.startswith(magic):
-            return media_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    """Detect JPEG, PNG, GIF or WebP from magic bytes (the client's signatures, limited to the
+    types a cassette stores as image blobs)."""
+    media_type = detect_media_type(data)
+    return media_type if media_type in _EXTENSIONS else None
 
 
 def placeholder_image(media_type: str | None) -> bytes:
@@ -670,16 +265,8 @@ def placeholder_image(media_type: str | None) -> bytes:
 
 def content_type_of(headers: Iterable[tuple[str, str]]) -> str:
     """The lower-cased media type of a ``Content-Type`` header (no parameters), or ``""``."""
-    value = _header(tuple(headers), "content-type") or ""
+    value = header_value(tuple(headers), "content-type") or ""
     return value.partition(";")[0].strip().lower()
-
-
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in headers:
-        if key.lower() == lowered:
-            return value
-    return None
 
 
 def _sha256(data: bytes) -> str:
@@ -964,7 +551,7 @@ class _Decoder:
                 f"{self.source}: {where}.body: expected no body for status {status} (HTTP "
                 f"forbids one), got {len(body)} bytes"
             )
-        if self.elided and _header(headers, "content-length") is not None:
+        if self.elided and header_value(headers, "content-length") is not None:
             # The placeholder has its own length; a stale Content-Length would break framing.
             headers = tuple(
                 (n, str(len(body)) if n.lower() == "content-length" else v) for n, v in headers
@@ -1067,7 +654,7 @@ class _Decoder:
         return ElidedBlob(size=item["size"], media_type=media_type, sha256=sha256)
 
     def read_blob(self, name: Any, where: str) -> bytes:
-        if not isinstance(name, str) or not _BLOB_NAME.match(name):
+        if not isinstance(name, str) or not BLOB_NAME.match(name):
             raise self.fail(where, "a blob file name '<sha256>.<ext>'", name)
         if self.blob_dir is None:
             raise CassetteFormatError(
@@ -1078,7 +665,7 @@ class _Decoder:
             data = read_regular_file(target, MAX_BLOB_BYTES)
         except OSError as error:
             raise CassetteFormatError(
-                f"{self.source}: {where}: cannot read blob {target} ({_os_reason(error)})"
+                f"{self.source}: {where}: cannot read blob {target} ({os_reason(error)})"
             ) from error
         except ValueError as error:
             raise CassetteFormatError(f"{self.source}: {where}: blob {target}: {error}") from error

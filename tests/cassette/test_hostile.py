@@ -18,14 +18,12 @@ from hypothesis import strategies as st
 
 from together_image_fake import Cassette, CassettePlayer
 from together_image_fake._cassette import (
-    MAX_BLOB_BYTES,
-    MAX_CASSETTE_BYTES,
-    MAX_JSON_DEPTH,
     CassetteFormatError,
     Interaction,
     RecordedRequest,
     RecordedResponse,
 )
+from together_image_fake._cassette_files import MAX_BLOB_BYTES, MAX_CASSETTE_BYTES, MAX_JSON_DEPTH
 
 URL = "https://api.together.xyz/v1/images/generations"
 

@@ -363,5 +363,8 @@ def test_a_recording_scrubs_every_credential_header_and_field_of_the_audit() -> 
     )
 
     assert interaction.request.headers == ()
-    assert interaction.request.scrubbed_headers == tuple(audit)
+    # Proxy-Authorization is hop-by-hop: dropped before scrubbing, so not even its name is kept.
+    assert interaction.request.scrubbed_headers == tuple(
+        name for name in audit if name != "Proxy-Authorization"
+    )
     assert json.loads(interaction.request.body) == {"api_key": SCRUBBED, "prompt": "p"}
