@@ -7,10 +7,12 @@ headers, body, or a connection-level ``action``). Response bodies are stored so 
 back the exact bytes: JSON as a readable value plus the serialization ``style`` that reproduces
 them (checked when encoding), other text verbatim. Image bytes never sit in the JSON: a binary
 body, a ``b64_json`` payload or a ``data:`` URL is moved to a sidecar file named by its SHA-256 in
-``<cassette stem>.blobs/`` (real ``.jpg``/``.png`` files, viewable and deduplicated), or elided
-(only its size, type and hash kept; replay then serves a small placeholder image). Saving runs the
-secret scan of ``_secrets`` and writes nothing when it finds anything; files are written through a
-temporary file and ``os.replace``, so readers (e.g. ``pytest -n`` workers) never see half a file.
+``<cassette file name>.blobs/`` (real ``.jpg``/``.png`` files, viewable and deduplicated), or
+elided (only its size, type and hash kept; replay then serves a small placeholder image). Saving
+runs the secret scan of ``_secrets`` and writes nothing when it finds anything; how the files are
+read and written safely (bounded, locked, atomic) is ``_cassette_files``. Decoding checks what
+replay will send: header names and values, bodies on statuses that have none, URLs; each failure
+is a ``CassetteFormatError`` naming the file and the interaction.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,18 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from together_image._media import detect_media_type
+from together_image_fake._cassette_files import (
+    BLOB_NAME,
+    MAX_BLOB_BYTES,
+    blob_dir_for,
+    check_object_depth,
+    default_blob_dir,
+    directory_lock,
+    os_reason,
+    read_document,
+    read_regular_file,
+    store,
+)
 from together_image_fake._interactions import (
     CassetteError,
     CassetteFormatError,
@@ -62,9 +75,14 @@ _JSON_STYLES: dict[str, dict[str, Any]] = {
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 _DATA_URL = re.compile(r"^data:(?P<type>[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+);base64,(?P<payload>.*)$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-_BLOB_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,5}$")
 _MIN_INLINE_IMAGE_B64 = 64
 _MARKERS = ("$blob", "$elided")
+
+# RFC 9110 section 5.1 (token) and 5.5 (field-value: visible characters, obs-text, SP, HTAB).
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# RFC 9110 sections 15.3.5, 15.4.5 and 6.4.1: these statuses never have content.
+_NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,17 +108,17 @@ class Cassette:
             The cassette.
 
         Raises:
-            CassetteFormatError: If the file is missing, not a cassette, of a newer format
-                version, malformed, or a blob is missing or does not match its hash.
+            CassetteFormatError: If the file is missing, not a regular file, larger than
+                ``MAX_CASSETTE_BYTES``, not a cassette, of a newer format version, nested deeper
+                than ``MAX_JSON_DEPTH``, malformed, or a blob is missing, not a regular file, too
+                large or does not match its hash.
         """
         path = Path(path)
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CassetteFormatError(f"No cassette at {path}") from None
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise CassetteFormatError(f"{path}: not a readable JSON cassette ({error})") from error
-        return cls.from_document(document, blob_dir=blob_dir_for(path, document), source=str(path))
+        with directory_lock(path.parent, shared=True):
+            document = read_document(path)
+            return cls.from_document(
+                document, blob_dir=blob_dir_for(path, document), source=str(path)
+            )
 
     @classmethod
     def from_document(
@@ -120,6 +138,7 @@ class Cassette:
             CassetteFormatError: As for ``load``.
         """
         decoder = _Decoder(blob_dir, source)
+        check_object_depth(document, source)
         if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
             raise CassetteFormatError(
                 f'{source}: expected a JSON object with "format": "{FORMAT_NAME}", got '
@@ -190,6 +209,8 @@ class Cassette:
 
         Raises:
             SecretLeakError: If the scan finds anything (then nothing is written).
+            CassetteError: If the blob folder is a symbolic link or not a folder (nothing is
+                written).
         """
         path = Path(path)
         blob_dir = default_blob_dir(path)
@@ -197,64 +218,8 @@ class Cassette:
         findings = scan(document, blobs=blob_files, secrets=secrets, allow=allow)
         if findings:
             raise SecretLeakError(path, findings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if blob_files:
-            blob_dir.mkdir(exist_ok=True)
-            for name, data in blob_files.items():
-                target = blob_dir / name
-                if not target.exists():
-                    write_atomically(target, data)
-        write_atomically(path, dumps_document(document).encode("utf-8"))
-        _prune_blobs(blob_dir, keep=set(blob_files))
+        store(path, document, blob_files)
         return path
-
-
-def dumps_document(document: Mapping[str, Any]) -> str:
-    """Serialize a cassette document the way files are written (2-space indent, final newline)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def default_blob_dir(path: Path) -> Path:
-    """The sidecar directory of a cassette: ``x.json`` → ``x.blobs/`` beside it."""
-    return path.with_name(path.stem + ".blobs")
-
-
-def blob_dir_for(path: Path, document: Any) -> Path:
-    """The sidecar directory a loaded document names (``blob_dir``), else the default one."""
-    if isinstance(document, dict) and isinstance(document.get("blob_dir"), str):
-        name = document["blob_dir"]
-        if "/" not in name and "\\" not in name and name not in ("", ".", ".."):
-            return path.with_name(name)
-    return default_blob_dir(path)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and
-    ``os.replace``, so no reader ever sees a partial file."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        # mkstemp creates 0600 files; a cassette is a shared fixture, so keep the old file's mode
-        # or use the usual 0644.
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _prune_blobs(blob_dir: Path, *, keep: set[str]) -> None:
-    """Remove sidecar files no interaction refers to any more (after a re-recording)."""
-    if not blob_dir.is_dir():
-        return
-    for entry in blob_dir.iterdir():
-        if _BLOB_NAME.match(entry.name) and entry.name not in keep:
-            entry.unlink(missing_ok=True)
-    if not any(blob_dir.iterdir()):
-        blob_dir.rmdir()
 
 
 # ---- helpers shared with the recorder and the player -----------------------------------------
@@ -552,6 +517,7 @@ class _Decoder:
             raise self.fail(f"{where}.method", "a method string", method)
         if not isinstance(url, str) or not url:
             raise self.fail(f"{where}.url", "a URL string", url)
+        self.check_url(url, f"{where}.url")
         scrubbed = item.get("scrubbed_headers", [])
         if not isinstance(scrubbed, list) or not all(isinstance(n, str) for n in scrubbed):
             raise self.fail(f"{where}.scrubbed_headers", "a list of header names", scrubbed)
@@ -579,6 +545,12 @@ class _Decoder:
         headers = self.headers(item.get("headers", {}), f"{where}.headers")
         self.elided = False
         body = self.body(item.get("body"), f"{where}.body", request=False)
+        if body and status in _NO_BODY_STATUSES:
+            # Sent anyway, the body would be read as the start of the next response.
+            raise CassetteFormatError(
+                f"{self.source}: {where}.body: expected no body for status {status} (HTTP "
+                f"forbids one), got {len(body)} bytes"
+            )
         if self.elided and header_value(headers, "content-length") is not None:
             # The placeholder has its own length; a stale Content-Length would break framing.
             headers = tuple(
@@ -591,7 +563,33 @@ class _Decoder:
             isinstance(k, str) and isinstance(v, str) for k, v in item.items()
         ):
             raise self.fail(where, "an object of header names to string values", item)
+        for name, value in item.items():
+            # Replay writes these to the wire: CR/LF would inject headers of the cassette's
+            # choosing (Set-Cookie), a non-Latin-1 character would break the connection.
+            if not _HEADER_NAME.match(name):
+                raise self.fail(f"{where}.{name}", "a header name (RFC 9110 token)", name)
+            if _HEADER_VALUE_FORBIDDEN.search(value):
+                raise self.fail(
+                    f"{where}.{name}", "a header value without CR, LF or control characters", value
+                )
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                raise self.fail(
+                    f"{where}.{name}", "a header value of Latin-1 characters", value
+                ) from None
         return tuple(item.items())
+
+    def check_url(self, url: str, where: str) -> None:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        except ValueError as error:
+            raise self.fail(where, f"an absolute http(s) URL ({error})", url) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise self.fail(where, "an absolute http(s) URL", url)
+        if _HEADER_VALUE_FORBIDDEN.search(url) or " " in url or "\t" in url:
+            raise self.fail(where, "a URL without spaces or control characters", url)
 
     def body(self, item: Any, where: str, *, request: bool) -> bytes:
         if item is None:
@@ -656,7 +654,7 @@ class _Decoder:
         return ElidedBlob(size=item["size"], media_type=media_type, sha256=sha256)
 
     def read_blob(self, name: Any, where: str) -> bytes:
-        if not isinstance(name, str) or not _BLOB_NAME.match(name):
+        if not isinstance(name, str) or not BLOB_NAME.match(name):
             raise self.fail(where, "a blob file name '<sha256>.<ext>'", name)
         if self.blob_dir is None:
             raise CassetteFormatError(
@@ -664,11 +662,13 @@ class _Decoder:
             )
         target = self.blob_dir / name
         try:
-            data = target.read_bytes()
+            data = read_regular_file(target, MAX_BLOB_BYTES)
         except OSError as error:
             raise CassetteFormatError(
-                f"{self.source}: {where}: cannot read blob {target} ({error})"
+                f"{self.source}: {where}: cannot read blob {target} ({os_reason(error)})"
             ) from error
+        except ValueError as error:
+            raise CassetteFormatError(f"{self.source}: {where}: blob {target}: {error}") from error
         if _sha256(data) != name.partition(".")[0]:
             raise CassetteFormatError(
                 f"{self.source}: {where}: blob {target} does not match its name (SHA-256 "

@@ -6,7 +6,10 @@ port chosen by ``--port 0``), it logs one line per request to stderr (method, pa
 query, status, size, time: never a header, so never the key), and it stops cleanly on SIGINT or
 SIGTERM. ``record`` serves a recording proxy and ``replay`` a cassette the same way. ``inspect``
 prints what a fake image says about the request that made it. Each command is a subparser, so more
-can be added beside them; this is the only module that knows them all.
+can be added beside them; this is the only module that knows them all. Errors are printed whole (a
+cassette mismatch report is many lines); secrets can come from a file or an environment variable
+instead of the command line, where ``ps`` shows them; a reader that stops early
+(``inspect … | head``) ends the command quietly.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from together_image_fake._backend import FakeTogether
 from together_image_fake._http import DEFAULT_MAX_BODY_BYTES
@@ -35,6 +39,8 @@ from together_image_fake._settings import FakeSettings, build_fake
 __all__ = ["build_parser", "main"]
 
 DEFAULT_PORT = 8787
+EXIT_BROKEN_PIPE = 128 + 13
+"""Exit status when the reader of stdout went away: what a shell reports for SIGPIPE."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="together-image-fake",
         description="A faithful offline fake of Together AI's image endpoint.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser(
@@ -51,13 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the fake Together API until interrupted (Ctrl+C or SIGTERM).",
     )
     add_bind_arguments(serve, default_port=DEFAULT_PORT)
-    serve.add_argument(
-        "--api-key",
+    add_secret_arguments(
+        serve,
+        flag="--api-key",
         dest="api_keys",
-        action="append",
-        default=[],
         metavar="KEY",
-        help="accept only this key (repeatable); without it any non-empty bearer key is accepted",
+        what="accept only this key (repeatable); without any, every non-empty bearer key is "
+        "accepted",
     )
     serve.add_argument(
         "--seed", type=int, default=None, help="seed for deterministic ids and images"
@@ -75,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-body-bytes",
-        type=int,
+        type=_positive_int,
         default=DEFAULT_MAX_BODY_BYTES,
         metavar="N",
         help="largest request body accepted, larger ones get 413 (default: %(default)s)",
@@ -113,6 +120,104 @@ def add_bind_arguments(parser: argparse.ArgumentParser, *, default_port: int) ->
     )
 
 
+def add_secret_arguments(
+    parser: argparse.ArgumentParser, *, flag: str, dest: str, metavar: str, what: str
+) -> None:
+    """Add ``FLAG VALUE``, ``FLAG-file PATH`` and ``FLAG-env NAME``, all appending to ``dest``.
+
+    A value given on the command line is visible to every user of the machine (``ps``), so
+    ``--help`` offers the file (one value per line; blank lines and ``#`` comments skipped) and
+    the environment variable instead.
+    """
+    parser.add_argument(
+        flag,
+        dest=dest,
+        action="append",
+        default=[],
+        metavar=metavar,
+        help=f"{what}; on the command line it is visible to other users (ps): prefer "
+        f"{flag}-file or {flag}-env",
+    )
+    parser.add_argument(
+        f"{flag}-file",
+        dest=dest,
+        action=_ValuesFromFile,
+        metavar="PATH",
+        help=f"like {flag}, one value per line of PATH (blank and # lines skipped; repeatable)",
+    )
+    parser.add_argument(
+        f"{flag}-env",
+        dest=dest,
+        action=_ValueFromEnvironment,
+        metavar="NAME",
+        help=f"like {flag}, the value of the environment variable NAME (repeatable)",
+    )
+
+
+class _ValuesFromFile(argparse.Action):
+    """Append the values listed in a file (never echoing them in an error)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        path = str(values)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise argparse.ArgumentError(self, f"cannot read {path}: {reason}") from None
+        found = [
+            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        ]
+        if not found:
+            raise argparse.ArgumentError(self, f"expected one value per line in {path}, got none")
+        _append(namespace, self.dest, found)
+
+
+class _ValueFromEnvironment(argparse.Action):
+    """Append the value of an environment variable (never echoing it in an error)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        name = str(values)
+        value = os.environ.get(name, "").strip()
+        if not value:
+            raise argparse.ArgumentError(
+                self, f"expected the environment variable {name} to hold a value, got none"
+            )
+        _append(namespace, self.dest, [value])
+
+
+def _append(namespace: argparse.Namespace, dest: str, found: list[str]) -> None:
+    setattr(namespace, dest, [*(getattr(namespace, dest, None) or []), *found])
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {value}")
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("together-image")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -121,11 +226,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The process exit status: 0 on success, 1 when the command failed (the reason is on stderr),
-        2 for a usage error.
+        2 for a usage error, ``EXIT_BROKEN_PIPE`` when the reader of stdout went away.
     """
     args = build_parser().parse_args(argv)
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled, not at exit
+    except BrokenPipeError:
+        # The reader stopped early (``inspect … | head``): nothing is wrong, so no traceback.
+        # Point stdout at /dev/null so the interpreter's final flush cannot complain either.
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return status
+
+
+def report_error(message: object) -> None:
+    """Print an error on stderr whole, every line of it (a mismatch report is many)."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -201,9 +319,11 @@ def serve_until_signalled(
             print(f"error: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
             return 1
         announce(server)
+        reported = 0
         # A timed wait lets the signal handler's Event.set() be seen promptly on every platform.
         while not stop.wait(0.5):
-            pass
+            reported = _report_mismatches(fake, reported)
+        _report_mismatches(fake, reported)
         print("Stopping the fake Together API", file=sys.stderr, flush=True)
     finally:
         server.stop()
@@ -211,6 +331,19 @@ def serve_until_signalled(
             signal.signal(sig, old)
         server_logger.removeHandler(handler)
     return 0
+
+
+def _report_mismatches(fake: FakeTogether, reported: int) -> int:
+    """Print each new cassette mismatch report whole on stderr (the client sees it as a 404
+    message, which many clients show cut to one line); return how many are reported."""
+    if not isinstance(fake, CassettePlayer):
+        return reported
+    mismatches = list(fake.mismatches)
+    if len(mismatches) < reported:
+        reported = 0  # the list was cleared (a reset): every one there is new
+    for mismatch in mismatches[reported:]:
+        report_error(mismatch.report)
+    return len(mismatches)
 
 
 def _request_log_handler(stream: TextIO) -> logging.Handler:
@@ -226,12 +359,12 @@ def _inspect(args: argparse.Namespace) -> int:
     try:
         data = sys.stdin.buffer.read() if args.image == "-" else Path(args.image).read_bytes()
     except OSError as exc:
-        print(f"error: cannot read {args.image}: {exc}", file=sys.stderr)
+        report_error(f"cannot read {args.image}: {exc.strerror or type(exc).__name__}")
         return 1
     try:
         info = inspect_image(data)
     except ValueError as exc:
-        print(f"error: {args.image}: {exc}", file=sys.stderr)
+        report_error(f"{args.image}: {exc}")
         return 1
     fields = info.to_json()
     if args.json:
@@ -254,7 +387,8 @@ def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         description=(
             "Serve a recording proxy on loopback: point any client at the printed base URL, its "
             "requests go to --upstream, and every exchange is recorded. On Ctrl+C or SIGTERM the "
-            "cassette is scrubbed, scanned for secrets and saved (or refused, exit status 1)."
+            "cassette is scrubbed, scanned for secrets and saved; it is refused (exit status 1) "
+            "when it still holds a secret or when a request got no answer from the upstream."
         ),
     )
     record.add_argument("--cassette", required=True, metavar="PATH", help="cassette file to write")
@@ -265,13 +399,12 @@ def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help="base URL to forward to (default: %(default)s)",
     )
     add_bind_arguments(record, default_port=8788)
-    record.add_argument(
-        "--secret",
+    add_secret_arguments(
+        record,
+        flag="--secret",
         dest="secrets",
-        action="append",
-        default=[],
         metavar="VALUE",
-        help="a secret value to scrub besides TOGETHER_API_KEY and seen bearer keys (repeatable)",
+        what="a secret value to scrub besides TOGETHER_API_KEY and seen bearer keys (repeatable)",
     )
     record.add_argument(
         "--allow",

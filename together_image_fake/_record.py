@@ -41,7 +41,12 @@ from together_image_fake._cassette import (
     json_style_of,
     render_json,
 )
-from together_image_fake._interactions import Interaction, RecordedRequest, RecordedResponse
+from together_image_fake._interactions import (
+    CassetteError,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+)
 from together_image_fake._mounts import BaseURL
 from together_image_fake._secrets import Scrubber, secrets_from_environment
 from together_image_fake._state import CallDetails, FakeState
@@ -55,6 +60,34 @@ PLACEHOLDER_KEYS: tuple[str, ...] = ("together-fake-key",)
 
 _PROXY_TIMEOUT_S = 120.0
 logger = logging.getLogger("together_image_fake.record")
+
+
+class UpstreamUnreachableError(CassetteError):
+    """Saving was refused because some requests got no answer from the upstream.
+
+    A cassette of a run that could not reach its upstream (offline, a wrong ``--upstream``, a
+    dropped connection) would replay those failures as if the API had sent them.
+
+    Attributes:
+        path: The cassette that was not written.
+        failures: One line per unanswered request (method, scrubbed URL, what happened).
+    """
+
+    def __init__(self, path: Path, failures: list[str], total: int) -> None:
+        self.path = path
+        self.failures = failures
+        listed = "\n".join(f"  - {failure}" for failure in failures[:20])
+        more = f"\n  … and {len(failures) - 20} more" if len(failures) > 20 else ""
+        super().__init__(
+            f"Refusing to save cassette {path}: {len(failures)} of {total} request(s) got no "
+            f"answer from the upstream; nothing was written.\n{listed}{more}\n"
+            "A recording that could not reach its upstream would replay those failures as if "
+            "the API had sent them. Check the network, the upstream URL and the key, then record "
+            "again (allow_lost_connections=True records such failures on purpose)."
+        )
+
+
+_LOST = {"reset": "connection refused, reset or closed", "timeout": "timed out"}
 
 
 class CassetteRecorder:
@@ -71,6 +104,8 @@ class CassetteRecorder:
         allow: Regular expressions of benign strings the final scan must not flag.
         meta: Extra metadata for the cassette (``recorded_at`` and ``recorded_with`` are added).
         environ: Environment to read secret variables from (``os.environ`` when ``None``).
+        allow_lost_connections: Save requests that got no answer (``reset``/``timeout``
+            interactions) instead of refusing the whole recording.
     """
 
     def __init__(
@@ -82,6 +117,7 @@ class CassetteRecorder:
         allow: Iterable[str] = (),
         meta: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
+        allow_lost_connections: bool = False,
     ) -> None:
         if blobs not in ("sidecar", "elide"):
             raise ValueError(f"blobs must be 'sidecar' or 'elide', got {blobs!r}")
@@ -89,6 +125,7 @@ class CassetteRecorder:
         self.blobs: BlobPolicy = blobs
         self.allow = tuple(allow)
         self.meta = dict(meta or {})
+        self.allow_lost_connections = allow_lost_connections
         self._scrubber = Scrubber([*secrets, *secrets_from_environment(environ)])
         self._interactions: list[Interaction] = []
         self._lock = threading.Lock()
@@ -173,9 +210,19 @@ class CassetteRecorder:
             The cassette's path.
 
         Raises:
+            UpstreamUnreachableError: If a request got no answer from the upstream (unless
+                ``allow_lost_connections``); nothing is written then.
             SecretLeakError: If the scan still finds a secret; nothing is written then.
         """
-        return self.cassette().save(
+        cassette = self.cassette()
+        lost = [
+            f"{item.request.method} {item.request.url}: {_LOST[item.response.action]}"
+            for item in cassette.interactions
+            if item.response.action != "respond"
+        ]
+        if lost and not self.allow_lost_connections:
+            raise UpstreamUnreachableError(self.path, lost, len(cassette.interactions))
+        return cassette.save(
             self.path, blobs=self.blobs, secrets=self._scrubber.secrets, allow=self.allow
         )
 
@@ -262,6 +309,7 @@ def record_cassette(
     allow: Iterable[str] = (),
     meta: Mapping[str, Any] | None = None,
     hosts: Iterable[str] | None = None,
+    allow_lost_connections: bool = False,
 ) -> Iterator[CassetteRecorder]:
     """Record every ``requests`` exchange made inside the block, then save the cassette.
 
@@ -284,14 +332,23 @@ def record_cassette(
         allow: Regular expressions of benign strings the final scan must not flag.
         meta: Extra cassette metadata.
         hosts: Record only requests to these host names (all when ``None``).
+        allow_lost_connections: Save requests that got no answer instead of refusing.
 
     Yields:
         The recorder (``recorder.interactions`` shows what was captured so far).
 
     Raises:
+        UpstreamUnreachableError: On exit, if a request got no answer (nothing is written).
         SecretLeakError: On exit, if the scan finds a secret (nothing is written).
     """
-    recorder = CassetteRecorder(path, secrets=secrets, blobs=blobs, allow=allow, meta=meta)
+    recorder = CassetteRecorder(
+        path,
+        secrets=secrets,
+        blobs=blobs,
+        allow=allow,
+        meta=meta,
+        allow_lost_connections=allow_lost_connections,
+    )
     wanted = None if hosts is None else {host.lower() for host in hosts}
     previous = HTTPAdapter.send
 

@@ -12,6 +12,8 @@ secret itself, only where it is, what kind it is and how long.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import os
 import re
@@ -19,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 SCRUBBED = "<scrubbed>"
 """What a scrubbed value is replaced with."""
@@ -30,38 +32,66 @@ SECRET_ENV_VARS: tuple[str, ...] = ("TOGETHER_API_KEY", "TOGETHER_AI_API_KEY")
 MIN_SECRET_LENGTH = 6
 """Shorter known secrets are not searched for: they would match ordinary text."""
 
-# Header names that carry credentials. Whole names, or a credential word between dashes, so that
-# rate-limit headers such as ``X-Ratelimit-Limit-Tokens`` (a count) are kept.
+# What counts as a credential is said once, here, and read through ``is_secret_header`` and
+# ``is_secret_field`` by the scrubber, the scan and the call log's redaction [INF].
+#
+# Header names that carry credentials: whole names, or a credential word between dashes
+# (``X-Together-Api-Key``, ``X-Auth-Token``, ``X-Goog-Authorization``), so that rate-limit headers
+# such as ``X-Ratelimit-Limit-Tokens`` (a count) are kept.
 _SECRET_HEADER = re.compile(
     r"^(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key)$"
-    r"|(?:^|-)(?:token|secret|password|passwd|api-?key|session|credential)(?:$|-)",
+    r"|(?:^|-)(?:token|secret|password|passwd|api-?key|session|credentials?|auth"
+    r"|authorization|cookie)(?:$|-)",
     re.IGNORECASE,
 )
-# JSON field and query parameter names that carry credentials.
-_SECRET_FIELD = re.compile(
-    r"^(?:api[_-]?key|apikey|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|secret"
-    r"|client[_-]?secret|password|passwd|authorization|auth|signature|sig"
-    r"|x-amz-signature|x-amz-credential|x-amz-security-token)$",
-    re.IGNORECASE,
+# JSON field and query parameter names that carry credentials, as one alternation shared by the
+# field rule and the query-in-text rule. An optional ``x-``/``x_`` prefix (``x-api-key`` as a
+# query parameter) and a ``<something>_`` prefix before the unambiguous words
+# (``together_api_key``, ``db_password``, ``client_secret``) are allowed.
+_CREDENTIAL_WORDS = (
+    r"api[_-]?key|apikey|key|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token"
+    r"|token|secret|client[_-]?secret|password|passwd|authorization|auth|signature|sig"
+    r"|x-amz-signature|x-amz-credential|x-amz-security-token"
 )
+_CREDENTIAL_SUFFIXES = r"api[_-]?key|apikey|secret|password|passwd|access[_-]?token|auth[_-]?token"
+_SECRET_FIELD_NAME = (
+    rf"(?:x[_-])?(?:{_CREDENTIAL_WORDS})"
+    rf"|[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*[_-](?:{_CREDENTIAL_SUFFIXES})"
+)
+_SECRET_FIELD = re.compile(rf"^(?:{_SECRET_FIELD_NAME})$", re.IGNORECASE)
 # A credential query parameter inside any text (e.g. a presigned URL in a response body).
 _SECRET_QUERY_IN_TEXT = re.compile(
-    r"(?P<head>[?&](?:api[_-]?key|apikey|key|access[_-]?token|token|secret|password|signature|sig"
-    r"|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)(?P<value>[^&#\s\"'<>]+)",
-    re.IGNORECASE,
+    rf"(?P<head>[?&](?:{_SECRET_FIELD_NAME})=)(?P<value>[^&#\s\"'<>]+)", re.IGNORECASE
 )
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_SCRUBBED_FORMS = frozenset({SCRUBBED, quote(SCRUBBED, safe=""), quote_plus(SCRUBBED)})
+# An Authorization-style value: a scheme word, then the credential.
+_SCHEME_VALUE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9._~+-]*)\s+(?P<credential>\S.*)$")
 _BEARER = re.compile(r"\bbearer\s+(?P<token>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
 
 # Shapes of API keys [INF]: Together's current ``tgp_v1_…`` keys, OpenAI-style ``sk-…`` keys,
 # and generic ``key: value`` assignments left in free text.
 _KEY_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Together-style API key", re.compile(r"\btgp_v\d+_[A-Za-z0-9_-]{16,}")),
-    ("sk- style API key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}")),
+    # Not after a letter or digit, but after ``_`` (``KEY_tgp_v1_…``), which ``\b`` would miss.
+    ("Together-style API key", re.compile(r"(?<![A-Za-z0-9])tgp_v\d+_[A-Za-z0-9_-]{16,}")),
+    ("sk- style API key", re.compile(r"(?<![A-Za-z0-9])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}")),
     (
         "credential assignment",
         re.compile(
             r"(?i)\b(?:api[_-]?key|access[_-]?token|secret|password)\b[\"']?\s*[:=]\s*[\"']?"
             r"(?!<scrubbed>)[A-Za-z0-9._~+/=-]{8,}"
+        ),
+    ),
+    (
+        # A credential header written out in text (an echoed request, a debug dump), whatever
+        # its scheme: ``X-Api-Key: …``, ``Authorization: Token …``, ``authorization: custom …``.
+        "credential header",
+        re.compile(
+            r"(?i)(?<![A-Za-z0-9-])(?:(?:proxy-)?authorization|x-api-key|api-key|x-auth-token"
+            r"|x-together-api-key|cookie)[\"']?\s*[:=]\s*[\"']?(?!<scrubbed>)"
+            r"(?:[A-Za-z][A-Za-z0-9._~+-]*\s+)?[A-Za-z0-9._~+/=-]{6,}"
+            # Not a scheme word whose credential was scrubbed (``Bearer <scrubbed>``).
+            r"(?![A-Za-z0-9._~+/=-]|\s+<scrubbed>)"
         ),
     ),
 )
@@ -81,7 +111,7 @@ ENTROPY_THRESHOLD = 4.0
 _SLUG_PART_MAX = 16
 _SLUG_MEAN_PART = 10
 
-FindingKind = Literal["known secret", "key shape", "high-entropy token"]
+FindingKind = Literal["known secret", "key shape", "credential field", "high-entropy token"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,8 +120,9 @@ class SecretFinding:
 
     Attributes:
         where: Location, e.g. ``interactions[0].request.headers.X-Custom`` or ``blob <name>``.
-        kind: ``"known secret"``, ``"key shape"`` (with the shape's name in ``detail``) or
-            ``"high-entropy token"``.
+        kind: ``"known secret"``, ``"key shape"`` (with the shape's name in ``detail``),
+            ``"credential field"`` (a credential header, JSON field or query parameter that
+            still has a value) or ``"high-entropy token"``.
         detail: A description that never contains the secret itself.
     """
 
@@ -133,12 +164,24 @@ class Scrubber:
             self._secrets.add(secret)
 
     def learn_from_headers(self, headers: Iterable[tuple[str, str]]) -> None:
-        """Learn the credentials a request carries (bearer tokens, key headers)."""
+        """Learn the credentials a request carries: the whole value of every credential header,
+        and for a ``<scheme> <credential>`` value (``Bearer``, ``bearer``, ``Token``, a custom
+        scheme) the credential alone too, and for ``Basic`` its decoded ``user:password`` and
+        password, so an echo of any part is scrubbed."""
         for name, value in headers:
-            if not _SECRET_HEADER.search(name):
+            if not is_secret_header(name):
                 continue
-            scheme, _, rest = value.strip().partition(" ")
-            self.learn(rest if scheme.lower() in ("bearer", "basic", "token") and rest else value)
+            self.learn(value)
+            match = _SCHEME_VALUE.match(value.strip())
+            if match is None:
+                continue
+            credential = match.group("credential").strip()
+            self.learn(credential)
+            if match.group("scheme").lower() == "basic":
+                decoded = _basic_credentials(credential)
+                if decoded is not None:
+                    self.learn(decoded)
+                    self.learn(decoded.partition(":")[2])
 
     def text(self, text: str) -> str:
         """Return ``text`` with known secrets and credential query values replaced."""
@@ -158,7 +201,7 @@ class Scrubber:
         kept: list[tuple[str, str]] = []
         dropped: list[str] = []
         for name, value in headers:
-            if _SECRET_HEADER.search(name):
+            if is_secret_header(name):
                 dropped.append(name)
             else:
                 kept.append((name, self.text(value)))
@@ -169,7 +212,7 @@ class Scrubber:
         if isinstance(value, dict):
             return {
                 key: SCRUBBED
-                if _SECRET_FIELD.match(key) and isinstance(item, str) and item
+                if is_secret_field(key) and isinstance(item, str) and item
                 else self.json(item)
                 for key, item in value.items()
             }
@@ -181,13 +224,34 @@ class Scrubber:
 
 
 def is_secret_header(name: str) -> bool:
-    """Whether a header of this name carries credentials (and is never recorded)."""
+    """Whether a header of this name carries credentials (never recorded, redacted in logs).
+
+    The one rule for credential headers: ``Authorization``, ``Proxy-Authorization``,
+    ``Cookie``/``Set-Cookie``, ``X-Api-Key``, ``Api-Key``, and any name with a credential word
+    between dashes (``X-Together-Api-Key``, ``X-Auth-Token``, ``X-Session-Id``), case-insensitive.
+    Counting headers such as ``X-Ratelimit-Limit-Tokens`` are not credentials.
+    """
     return bool(_SECRET_HEADER.search(name))
 
 
 def is_secret_field(name: str) -> bool:
-    """Whether a JSON field or query parameter of this name carries credentials."""
+    """Whether a JSON field or query parameter of this name carries credentials.
+
+    The one rule for credential fields: ``api_key``/``apiKey``/``api-key``, ``key``, ``token``
+    and its ``access_``/``refresh_``/``id_``/``auth_`` forms, ``secret``, ``client_secret``,
+    ``password``/``passwd``, ``authorization``/``auth``, signatures (``sig``,
+    ``X-Amz-Signature``…), an ``x-`` prefixed form of these, and any ``<name>_api_key``,
+    ``<name>_secret``, ``<name>_password`` or ``<name>_token``-like compound
+    (``together_api_key``), case-insensitive. ``max_tokens`` is not one.
+    """
     return bool(_SECRET_FIELD.match(name))
+
+
+def _basic_credentials(encoded: str) -> str | None:
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _forms(secret: str) -> tuple[str, ...]:
@@ -212,11 +276,14 @@ def scan(
 ) -> list[SecretFinding]:
     """Find what still looks like a secret in a cassette document and its blobs.
 
-    Every string of the document (keys and values) is checked for known secrets (also
-    percent-encoded), key shapes (bearer tokens, ``tgp_…``/``sk-…`` keys, ``api_key=…``) and
-    high-entropy tokens (24+ characters of a key alphabet with entropy of at least
-    ``ENTROPY_THRESHOLD`` bits per character, or 32+ hex digits). Blobs are checked for known
-    secrets only (images are high-entropy by nature).
+    Every string of the document (keys and values), as written and percent-decoded, is checked
+    for known secrets (also percent-encoded), key shapes (bearer tokens of any case, ``tgp_…``/
+    ``sk-…`` keys, ``api_key=…``, credential headers written out in text) and high-entropy tokens
+    (24+ characters of a key alphabet with entropy of at least ``ENTROPY_THRESHOLD`` bits per
+    character, or 32+ hex digits). Credential fields (``is_secret_field``), credential headers
+    (``is_secret_header``) and credential query parameters that still hold a value other than
+    ``SCRUBBED`` are reported whatever the value. Blobs are checked for known secrets only
+    (images are high-entropy by nature).
 
     Args:
         document: The JSON document about to be written.
@@ -231,7 +298,15 @@ def scan(
     allowed = [re.compile(pattern) for pattern in (*DEFAULT_ALLOW, *allow)]
     findings: list[SecretFinding] = []
     for where, text in _strings(document, ""):
-        findings.extend(_scan_text(where, text, known, allowed))
+        found = list(_scan_text(where, text, known, allowed))
+        if _PERCENT_ESCAPE.search(text):
+            # A key percent-encoded (``tgp%5Fv1%5F…``, ``Bearer%20…``) in a URL or a form body
+            # hides from every pattern above until decoded. (``+`` stays: base64 Etags hold it.)
+            decoded = unquote(text)
+            if decoded != text:
+                found.extend(_scan_text(where + " (decoded)", decoded, known, allowed))
+        findings.extend(_distinct(found))
+    findings.extend(_credential_fields(document, ""))
     for name, data in (blobs or {}).items():
         for index, secret in enumerate(known):
             if any(form.encode("utf-8") in data for form in _forms(secret)):
@@ -243,6 +318,52 @@ def scan(
                     )
                 )
     return findings
+
+
+def _distinct(findings: list[SecretFinding]) -> list[SecretFinding]:
+    """Drop a decoded-text finding that repeats one of the raw text (same kind and detail)."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[SecretFinding] = []
+    for finding in findings:
+        if (finding.kind, finding.detail) not in seen:
+            seen.add((finding.kind, finding.detail))
+            kept.append(finding)
+    return kept
+
+
+def _credential_fields(value: Any, where: str) -> Iterator[SecretFinding]:
+    """Credential fields, headers and query parameters that still hold a value.
+
+    The scrubber replaces every one of them, so a value left in one (however short or plain:
+    ``"password": "hunter2"``) is a leak, whatever its shape.
+    """
+    if isinstance(value, dict):
+        in_headers = where.endswith("headers")
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            key_text = str(key)
+            credential = is_secret_field(key_text) or (in_headers and is_secret_header(key_text))
+            if credential and isinstance(item, str) and item and item not in _SCRUBBED_FORMS:
+                yield SecretFinding(
+                    where=path,
+                    kind="credential field",
+                    detail=f"a value of {len(item)} characters where a credential goes",
+                )
+            else:
+                yield from _credential_fields(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _credential_fields(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        for match in _SECRET_QUERY_IN_TEXT.finditer(value):
+            if unquote_plus(match.group("value")) not in _SCRUBBED_FORMS:
+                name = match.group("head")[1:-1]
+                yield SecretFinding(
+                    where=where,
+                    kind="credential field",
+                    detail=f"query parameter {name} with a value of {len(match.group('value'))}"
+                    " characters",
+                )
 
 
 def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:

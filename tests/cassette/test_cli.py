@@ -127,6 +127,28 @@ def test_record_refuses_to_save_a_key_it_could_not_scrub(
     assert not path.exists()
 
 
+def test_record_refuses_to_save_when_the_upstream_cannot_be_reached(
+    tmp_path: Path, commands: list[Command]
+) -> None:
+    down = FakeTogetherServer().start()
+    unreachable = down.base_url
+    down.stop()
+    path = tmp_path / "offline.json"
+    record = Command("record", "--cassette", str(path), "--upstream", unreachable, "--port", "0")
+    commands.append(record)
+    match = RECORDING.match(record.first_line)
+    assert match, record.first_line
+
+    with pytest.raises(requests.ConnectionError):  # the proxy passes the lost connection on
+        post(match.group(2), BODY)
+    status, stderr = record.stop(signal.SIGTERM)
+
+    assert status == 1
+    assert "1 of 1 request(s) got no answer from the upstream; nothing was written." in stderr
+    assert f"POST {unreachable}/images/generations: connection refused, reset or closed" in stderr
+    assert not path.exists()
+
+
 class _Tap(io.StringIO):
     """A stdout stand-in that notices the banner line."""
 

@@ -167,7 +167,7 @@ def test_images_go_to_sidecar_files_named_by_their_sha256(tmp_path: Path) -> Non
 
     _cassette(body.encode()).save(path)
 
-    blobs = list((tmp_path / "c.blobs").iterdir())
+    blobs = list((tmp_path / "c.json.blobs").iterdir())
     assert [blob.read_bytes() for blob in blobs] == [image]
     assert blobs[0].name.endswith(".jpg")
     document = path.read_text()
@@ -183,7 +183,7 @@ def test_request_data_urls_go_to_sidecars_and_come_back_exactly(tmp_path: Path) 
     loaded = _roundtrip(_cassette(b"{}", request_body=request_body), tmp_path / "c.json")
 
     assert json.loads(loaded.interactions[0].request.body)["image_url"] == data_url
-    assert [p.read_bytes() for p in (tmp_path / "c.blobs").iterdir()] == [image]
+    assert [p.read_bytes() for p in (tmp_path / "c.json.blobs").iterdir()] == [image]
 
 
 def test_elided_images_keep_size_type_and_hash_and_replay_a_placeholder(tmp_path: Path) -> None:
@@ -197,7 +197,7 @@ def test_elided_images_keep_size_type_and_hash_and_replay_a_placeholder(tmp_path
     assert elided["size"] == len(image)
     assert elided["media_type"] == "image/jpeg"
     assert len(elided["sha256"]) == 64
-    assert not (tmp_path / "c.blobs").exists()
+    assert not (tmp_path / "c.json.blobs").exists()
     response = loaded.interactions[0].response
     assert response.elided
     assert Image.open(io.BytesIO(response.body)).format == "JPEG"
@@ -228,8 +228,8 @@ def test_saving_is_atomic_shareable_and_prunes_stale_blobs(tmp_path: Path) -> No
 
     _cassette(second).save(path)
 
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.blobs", "c.json"]
-    assert len(list((tmp_path / "c.blobs").iterdir())) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "c.json.blobs"]
+    assert len(list((tmp_path / "c.json.blobs").iterdir())) == 1
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert Cassette.load(path).interactions[0].response.body == second
 
@@ -278,7 +278,7 @@ def test_malformed_cassettes_say_where_and_what(tmp_path: Path, change: Any, mes
 def test_a_changed_blob_is_detected(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     _cassette(_jpeg(), "image/jpeg").save(path)
-    blob = next((tmp_path / "c.blobs").iterdir())
+    blob = next((tmp_path / "c.json.blobs").iterdir())
     blob.write_bytes(blob.read_bytes()[:-10])
 
     with pytest.raises(CassetteFormatError, match="does not match its name"):

@@ -17,7 +17,7 @@ from together_image_fake import (
     TogetherProxy,
     record_cassette,
 )
-from together_image_fake._record import _recordable_response_headers
+from together_image_fake._record import UpstreamUnreachableError, _recordable_response_headers
 
 from .conftest import SCHNELL, SECRET_KEY, post, replaying
 
@@ -26,7 +26,7 @@ FLUX2 = "black-forest-labs/FLUX.2-dev"
 
 def _no_secret_anywhere(path: Path) -> None:
     assert SECRET_KEY not in path.read_text()
-    blob_dir = path.with_name(path.stem + ".blobs")
+    blob_dir = path.with_name(path.name + ".blobs")
     for blob in blob_dir.iterdir() if blob_dir.exists() else ():
         assert SECRET_KEY.encode() not in blob.read_bytes()
 
@@ -91,7 +91,7 @@ def test_our_client_records_and_replays_generate_image(
             generate_image(model=provider.image("bad model"), prompt="x", max_retries=0)
     document = json.loads(path.read_text())
     assert all("b64_json" in json.dumps(i["response"]) for i in document["interactions"][:2])
-    assert len(list((tmp_path / "client.blobs").iterdir())) == 2
+    assert len(list((tmp_path / "client.json.blobs").iterdir())) == 2
     _no_secret_anywhere(path)
 
     with replaying(path, "inprocess", upstream.base_url):
@@ -140,13 +140,53 @@ def test_the_proxy_swaps_a_placeholder_key_for_the_real_one(upstream: FakeTogeth
     assert wrong.status_code == 401
 
 
-def test_a_lost_connection_is_recorded_and_replayed_as_one(tmp_path: Path) -> None:
+def _unreachable_base_url() -> str:
     server = FakeTogetherServer().start()
     base = server.base_url
     server.stop()
+    return base
+
+
+def test_a_recording_whose_upstream_could_not_be_reached_is_refused_not_saved(
+    tmp_path: Path, upstream: FakeTogetherServer
+) -> None:
+    base = _unreachable_base_url()
     path = tmp_path / "down.json"
 
-    with record_cassette(path), pytest.raises(requests.ConnectionError):
+    def record_while_offline() -> None:
+        with record_cassette(path):
+            post(upstream.base_url, {"model": SCHNELL, "prompt": "p", "width": 256, "height": 256})
+            for _ in range(3):
+                with pytest.raises(requests.ConnectionError):
+                    post(base, {"model": SCHNELL, "prompt": "p"})
+
+    with pytest.raises(UpstreamUnreachableError) as refused:
+        record_while_offline()
+
+    assert not path.exists()
+    assert (
+        refused.value.failures
+        == [f"POST {base}/images/generations: connection refused, reset or closed"] * 3
+    )
+    message = str(refused.value)
+    assert message.startswith(
+        f"Refusing to save cassette {path}: 3 of 4 request(s) got no answer from the upstream; "
+        "nothing was written."
+    )
+    assert "Check the network, the upstream URL and the key" in message
+    assert SECRET_KEY not in message
+
+
+def test_a_lost_connection_is_recorded_and_replayed_as_one_when_asked_for(
+    tmp_path: Path,
+) -> None:
+    base = _unreachable_base_url()
+    path = tmp_path / "down.json"
+
+    with (
+        record_cassette(path, allow_lost_connections=True),
+        pytest.raises(requests.ConnectionError),
+    ):
         post(base, {"model": SCHNELL, "prompt": "p"})
 
     assert Cassette.load(path).interactions[0].response.action == "reset"
@@ -154,10 +194,10 @@ def test_a_lost_connection_is_recorded_and_replayed_as_one(tmp_path: Path) -> No
         post(base, {"model": SCHNELL, "prompt": "p"})
 
 
-def test_the_proxy_records_a_lost_connection_too(tmp_path: Path) -> None:
-    server = FakeTogetherServer().start()
-    base = server.base_url
-    server.stop()
+def test_the_proxy_refuses_to_save_a_recording_of_an_unreachable_upstream(
+    tmp_path: Path,
+) -> None:
+    base = _unreachable_base_url()
     recorder = CassetteRecorder(tmp_path / "down.json")
 
     proxy = TogetherProxy(base, recorder=recorder, base_urls=["https://example.test/v1"])
@@ -166,6 +206,9 @@ def test_the_proxy_records_a_lost_connection_too(tmp_path: Path) -> None:
         post("https://example.test/v1", {"model": SCHNELL, "prompt": "p"})
 
     assert recorder.interactions[0].response.action == "reset"
+    with pytest.raises(UpstreamUnreachableError, match="1 of 1 request"):
+        recorder.save()
+    assert not (tmp_path / "down.json").exists()
 
 
 def test_nothing_is_saved_when_the_block_raises(

@@ -6,6 +6,7 @@ description, returned images, the CLI's output, and recorded cassettes with thei
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import signal
 import subprocess
@@ -33,6 +34,7 @@ from together_image_fake import (
     record_cassette,
 )
 from together_image_fake._record import CassetteRecorder
+from together_image_fake._secrets import SCRUBBED, Scrubber, is_secret_field, is_secret_header
 
 # Distinctive enough that finding any form of them anywhere is a leak.
 KEY = "tgp_v1_PLANTED-7c1e9a44f0b2d8e6-secret"
@@ -233,3 +235,136 @@ def test_no_key_shape_leaks_from_a_rejected_call(planted: str, tried: str) -> No
         text += str([call.to_json() for call in fake.calls])
     assert key not in text
     assert wrong not in text
+
+
+# ---- the one rule for credential headers and fields ------------------------------------------
+
+CREDENTIAL_HEADERS = [
+    "Authorization",
+    "Proxy-Authorization",
+    "Cookie",
+    "Set-Cookie",
+    "X-Api-Key",
+    "Api-Key",
+    "X-Together-Api-Key",
+    "X-Auth-Token",
+    "X-Auth",
+    "X-Goog-Authorization",
+    "X-Session-Id",
+    "X-Client-Secret",
+    "X-Credentials",
+]
+PLAIN_HEADERS = [
+    "Content-Type",
+    "Content-Length",
+    "X-Request-Id",
+    "X-Ratelimit-Limit-Tokens",
+    "X-Ratelimit-Remaining-Tokens",
+    "WWW-Authenticate",
+    "Authentication-Info",
+    "X-Api-Call-Id",
+    "Etag",
+]
+CREDENTIAL_FIELDS = [
+    "api_key",
+    "apiKey",
+    "API-KEY",
+    "apikey",
+    "x-api-key",
+    "x_api_key",
+    "key",
+    "token",
+    "access_token",
+    "refresh_token",
+    "auth_token",
+    "secret",
+    "client_secret",
+    "password",
+    "passwd",
+    "authorization",
+    "auth",
+    "sig",
+    "X-Amz-Signature",
+    "together_api_key",
+    "db_password",
+    "github_access_token",
+]
+PLAIN_FIELDS = [
+    "prompt",
+    "model",
+    "max_tokens",
+    "prompt_tokens",
+    "keyword",
+    "monkey",
+    "key_frames",
+    "seed",
+    "response_format",
+    "tokens",
+]
+
+
+@pytest.mark.parametrize("name", CREDENTIAL_HEADERS)
+def test_credential_headers_are_recognised_by_the_one_rule(name: str) -> None:
+    assert is_secret_header(name)
+    kept, dropped = Scrubber().headers([(name, "value-1234"), ("Content-Type", "text/plain")])
+    assert dropped == (name,)
+    assert kept == (("Content-Type", "text/plain"),)
+
+
+@pytest.mark.parametrize("name", PLAIN_HEADERS)
+def test_headers_that_carry_no_credential_are_kept(name: str) -> None:
+    assert not is_secret_header(name)
+
+
+@pytest.mark.parametrize("name", CREDENTIAL_FIELDS)
+def test_credential_fields_are_recognised_by_the_one_rule(name: str) -> None:
+    assert is_secret_field(name)
+    assert Scrubber().json({name: "hunter22", "prompt": "p"}) == {name: SCRUBBED, "prompt": "p"}
+
+
+@pytest.mark.parametrize("name", PLAIN_FIELDS)
+def test_fields_that_carry_no_credential_are_kept(name: str) -> None:
+    assert not is_secret_field(name)
+    assert Scrubber().json({name: "hunter22"}) == {name: "hunter22"}
+
+
+@given(
+    index=st.integers(min_value=0, max_value=len(CREDENTIAL_HEADERS + PLAIN_HEADERS) - 1),
+    flips=st.lists(st.booleans(), min_size=32, max_size=32),
+)
+def test_the_header_rule_ignores_case(index: int, flips: list[bool]) -> None:
+    name = (CREDENTIAL_HEADERS + PLAIN_HEADERS)[index]
+    recased = "".join(c.swapcase() if flip else c for c, flip in zip(name, flips, strict=False))
+    assert is_secret_header(recased) == is_secret_header(name)
+
+
+@given(
+    index=st.integers(min_value=0, max_value=len(CREDENTIAL_FIELDS + PLAIN_FIELDS) - 1),
+    flips=st.lists(st.booleans(), min_size=32, max_size=32),
+)
+def test_the_field_rule_ignores_case(index: int, flips: list[bool]) -> None:
+    name = (CREDENTIAL_FIELDS + PLAIN_FIELDS)[index]
+    recased = "".join(c.swapcase() if flip else c for c, flip in zip(name, flips, strict=False))
+    assert is_secret_field(recased) == is_secret_field(name)
+
+
+def test_a_recording_scrubs_every_credential_header_and_field_of_the_audit() -> None:
+    # The headers and the body field an audit found verbatim in the call log.
+    audit = ["Cookie", "Proxy-Authorization", "Api-Key", "X-Together-Api-Key", "X-Auth-Token"]
+    recorder = CassetteRecorder("unused.json", environ={})
+
+    interaction = recorder.add(
+        method="POST",
+        url="https://api.together.xyz/v1/images/generations",
+        request_headers=[(name, f"{name}-{KEY}") for name in audit],
+        request_body=f'{{"api_key": "{KEY}", "prompt": "p"}}'.encode(),
+        status=200,
+        response_body=b"{}",
+    )
+
+    assert interaction.request.headers == ()
+    # Proxy-Authorization is hop-by-hop: dropped before scrubbing, so not even its name is kept.
+    assert interaction.request.scrubbed_headers == tuple(
+        name for name in audit if name != "Proxy-Authorization"
+    )
+    assert json.loads(interaction.request.body) == {"api_key": SCRUBBED, "prompt": "p"}
