@@ -26,6 +26,7 @@ from together_image_fake._backend import FakeTogether
 from together_image_fake._record import add_record_command
 from together_image_fake._replay import add_replay_command
 from together_image_fake._server import DEFAULT_MAX_BODY_BYTES, FakeTogetherServer
+from together_image_fake._verify import add_verify_command
 from together_image_fake.wsgi import FakeSettings, build_fake
 
 __all__ = ["build_parser", "main"]
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(run=_inspect)
     add_record_command(commands)
     add_replay_command(commands)
+    add_verify_command(commands)
     return parser
 
 

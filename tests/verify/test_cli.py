@@ -1,0 +1,210 @@
+"""``together-image-fake verify`` in-process against loopback fakes: drift found, only drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from together_image_fake import FakeTogetherServer
+from together_image_fake._cli import main
+from together_image_fake._probes import build_battery
+
+from .conftest import LORA_MODEL, REWORDED
+
+LORA_TRIP = f"{LORA_MODEL}:image_loras:trip"
+
+
+def _report(path: Path) -> dict[str, object]:
+    report: dict[str, object] = json.loads(path.read_text())
+    return report
+
+
+def _drifting_rows(report: dict[str, object], probe_id: str) -> set[str]:
+    results = report["results"]
+    assert isinstance(results, list)
+    result = next(r for r in results if r["probe"]["id"] == probe_id)
+    return {row["check"] for row in result["rows"] if not row["same"]}
+
+
+def test_against_an_identical_fake_there_is_no_drift(
+    faithful_upstream: FakeTogetherServer,
+    key_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report_path = tmp_path / "report.json"
+    status = main(
+        ["verify", "--upstream", faithful_upstream.base_url, "--report", str(report_path)]
+    )
+
+    out = capsys.readouterr().out
+    report = _report(report_path)
+    battery = build_battery()
+    assert status == 0, out
+    assert report["drift"] == 0
+    assert report["drifted"] == []
+    assert report["battery"] == len(battery.probes)
+    assert report["ran"] == len(battery.free)  # no cap: nothing that generates images was sent
+    assert report["skipped_generating"] == [p.id for p in battery.generating]
+    assert "differs:" not in out
+    assert "header Etag" in out
+    assert "same: the body's weak Etag" in out
+    # Every free probe reached the upstream, and no request generated an image there.
+    calls = faithful_upstream.fake.calls
+    assert len(calls) == len(battery.free)
+    assert not [c for c in calls if c.status == 200 and c.path.endswith("/generations")]
+
+
+def test_against_a_drifted_fake_exactly_the_changed_probes_drift(
+    drifted_upstream: FakeTogetherServer,
+    key_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report_path = tmp_path / "report.json"
+    status = main(["verify", "--upstream", drifted_upstream.base_url, "--report", str(report_path)])
+
+    out = capsys.readouterr().out
+    report = _report(report_path)
+    assert status == 1
+    assert sorted(report["drifted"]) == sorted(["auth", LORA_TRIP])  # type: ignore[arg-type]
+    # The reworded 401 differs in its message and nowhere else (its Etag and length match it).
+    assert _drifting_rows(report, "auth") == {"error.message"}
+    assert f'differs: real {json.dumps(REWORDED.decode())} / fake "Invalid API key provided.' in out
+    # The override makes the upstream serve a request the fake rejects.
+    lora_rows = _drifting_rows(report, LORA_TRIP)
+    assert {"status", "error.message", "body keys", "timings"} <= lora_rows
+    assert "differs: real 200 / fake 400" in out
+    results = report["results"]
+    assert isinstance(results, list)
+    lora = next(r for r in results if r["probe"]["id"] == LORA_TRIP)
+    assert lora["charged_estimate"] > 0  # an accepted "free" probe is counted as spent
+    assert "2 with drift" in out
+
+
+def test_drift_only_prints_only_the_rows_that_differ(
+    drifted_upstream: FakeTogetherServer, key_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["verify", "--upstream", drifted_upstream.base_url, "--drift-only", "--rules", "auth,n"]
+    )
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "same:" not in out
+    assert out.count("[DRIFT]") == 1
+    assert "auth  [DRIFT]" in out
+    assert "error.message" in out
+
+
+def test_without_a_key_and_without_an_upstream_it_refuses_before_sending_anything(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    import urllib3
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("verify tried to send a request")
+
+    monkeypatch.setattr(urllib3.PoolManager, "request", no_network)
+    status = main(["verify"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "needs TOGETHER_API_KEY, which is not set" in err
+    assert "--upstream" in err
+
+
+def test_the_spend_cap_stops_the_run_before_the_estimate_would_pass_it(
+    faithful_upstream: FakeTogetherServer,
+    key_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    generating = build_battery(models=["black-forest-labs/FLUX.2-*"]).generating
+    assert len(generating) > 3
+    # Room for the first three generating probes and not quite for the fourth.
+    cap = sum(p.cost for p in generating[:3]) + generating[3].cost * 0.9
+    report_path = tmp_path / "report.json"
+    status = main(
+        [
+            "verify",
+            "--upstream",
+            faithful_upstream.base_url,
+            "--models",
+            "black-forest-labs/FLUX.2-*",
+            "--spend-up-to",
+            f"{cap:.10f}",
+            "--report",
+            str(report_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    report = _report(report_path)
+    assert status == 0, out
+    assert report["stopped_before"] == generating[3].id
+    assert report["spent_estimate"] == pytest.approx(sum(p.cost for p in generating[:3]), abs=1e-6)
+    assert report["spent_estimate"] <= cap  # type: ignore[operator]
+    assert f"Stopped before {generating[3].id}" in out
+    # Exactly three image generations reached the upstream.
+    generated = [
+        c
+        for c in faithful_upstream.fake.calls
+        if c.status == 200 and c.path.endswith("/images/generations")
+    ]
+    assert len(generated) == 3
+
+
+def test_a_zero_cap_sends_no_generating_probe(
+    faithful_upstream: FakeTogetherServer, key_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        [
+            "verify",
+            "--upstream",
+            faithful_upstream.base_url,
+            "--models",
+            "black-forest-labs/FLUX.2-dev",
+            "--spend-up-to",
+            "0",
+        ]
+    )
+    assert status == 0
+    assert "Stopped before black-forest-labs/FLUX.2-dev:" in capsys.readouterr().out
+    assert not [c for c in faithful_upstream.fake.calls if c.status == 200 and c.model]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--models", "nobody/*"], "matches no model of the table"),
+        (["--rules", "colour"], "Unknown rule(s) colour"),
+        (["--spend-up-to", "-1"], "--spend-up-to must be dollars >= 0, got -1.0"),
+    ],
+)
+def test_bad_selections_are_usage_errors(
+    arguments: list[str],
+    message: str,
+    faithful_upstream: FakeTogetherServer,
+    key_env: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["verify", "--upstream", faithful_upstream.base_url, *arguments])
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert faithful_upstream.fake.calls == []
+
+
+def test_list_prints_the_battery_without_a_key_or_a_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    status = main(["verify", "--list", "--models", "google/flash-image-2.5"])
+    out = capsys.readouterr().out
+    battery = build_battery(models=["google/flash-image-2.5"])
+    assert status == 0
+    assert f"{len(battery.probes)} probes: {len(battery.free)} free" in out
+    assert (
+        "google/flash-image-2.5:image_url:trip  (rejected) an image_url the model does not take"
+        in out
+    )
