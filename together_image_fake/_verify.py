@@ -265,7 +265,7 @@ def _listed_images(real: Any, fake: Any) -> Row:
     if real_ids is None or fake_ids is None:
         real_text = "not a list" if real_ids is None else f"{len(real_ids)} image models"
         fake_text = "not a list" if fake_ids is None else f"{len(fake_ids)} image models"
-        return Row(check="image models", real=real_text, fake=fake_text, same=False)
+        return _row("image models", real_text, fake_text)
     if real_ids == fake_ids:
         text = f"{len(real_ids)} image models"
         return Row(check="image models", real=text, fake=text, same=True)
