@@ -1,11 +1,15 @@
 """The drift check's battery: requests derived from the per-model rule table, not written by hand.
 
-``table_rules()`` is the one place that reads the table: for a model id it returns a
-``ModelRules`` (the cheapest valid body, the price, and per rule one ``RuleCase`` with the change to
-that body that must trip the rule and the change that stays just inside it). ``build_battery()``
-turns those into ``Probe``s, adds the probes no table row describes (a bad key, an unknown model, a
-model served only on dedicated endpoints, a chat model, the ``GET /v1/models`` listing), merges
-probes that would send the same request, and selects by model and rule. Probes that the table
+``table_rules()`` is the one place that reads the table (``together_image.models``, priced by the
+fake's catalog): for a model id it returns a ``ModelRules`` (the cheapest valid body, the price,
+and per rule one ``RuleCase`` with the change to that body that must trip the rule and the change
+that stays just inside it). Rules are the size rule (``dimensions``), each value rule (``steps``,
+``n``, ``seed``, ``reference_images``, ``image_loras``, ``image_url``), each field the model
+rejects (tripped by sending it) or accepts and ignores (sent, expecting success), and for models
+not served the ``retired`` or ``non_serverless`` answer. ``build_battery()`` turns those into
+``Probe``s, adds the probes no table row describes (a bad key, an unknown model, a chat model, the
+``GET /v1/models`` listing), merges probes that would send the same request, and selects by model
+and rule. Probes that the table
 says the API rejects cost nothing; probes it should accept generate images and carry a cost
 estimate from the table's pricing, so the runner can keep within a spending cap.
 """
@@ -19,7 +23,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from together_image_fake._catalog import CATALOG, ModelSpec, Rule
+from together_image.models import (
+    MODELS,
+    WIRE_FIELDS,
+    AreaWindow,
+    Dimensions,
+    ModelParams,
+    Rule,
+    SizeRange,
+    model_params,
+)
+from together_image_fake._catalog import Catalog
 
 Expectation = Literal["rejected", "accepted"]
 
@@ -38,14 +52,12 @@ PROBE_LORA = "https://huggingface.co/XLabs-AI/flux-RealismLora"  # the docs' exa
 # Probes no table row describes; each id below is what the real API was seen answering for.
 AUTH_MODEL = "black-forest-labs/FLUX.1-schnell"
 UNKNOWN_MODEL = "together-image-fake/no-such-model"
-NON_SERVERLESS_MODEL = "prompthero/openjourney"  # [3P] 400 "non-serverless model", 2026-08-30
 NON_IMAGE_MODEL = "meta-llama/Llama-4-Scout-17B-16E-Instruct"  # [REC] 500 server_error
 
 GLOBAL_RULES: tuple[str, ...] = (
     "listing",
     "auth",
     "unknown_model",
-    "non_serverless",
     "non_image_model",
 )
 """Rules that belong to no model; ``--rules`` selects them like the per-model ones."""
@@ -56,8 +68,8 @@ class RuleCase:
     """One rule of one model, as the drift check probes it.
 
     Attributes:
-        rule: The rule's name (``sizes``, ``steps``, ``n``, ``image_url``, ``image_loras``,
-            ``reference_images``, ``retired``).
+        rule: The rule's name: ``dimensions``, a wire field (``steps``, ``n``, ``seed``,
+            ``negative_prompt``…), ``retired`` or ``non_serverless``.
         evidence: Its provenance tag and source, e.g. ``"[REC] width 256 -> 400 …"``.
         trip: Fields to set (``None`` value: remove) on the model's base body so the rule must
             reject the request; ``None`` when the rule cannot be broken (an optional field).
@@ -178,17 +190,42 @@ class Battery:
 
 # ---- the table --------------------------------------------------------------------------------
 
+# A value for each wire field a probe may send on its own: small, cheap, and valid wherever the
+# field is taken at all, so a 400 can only come from the rule being probed.
+_SAMPLES: Mapping[str, Any] = {
+    "width": 1024,
+    "height": 1024,
+    "n": 1,
+    "steps": 4,
+    "seed": 42,
+    "response_format": "url",
+    "output_format": "png",
+    "negative_prompt": "blurry",
+    "guidance": 3.5,
+    "guidance_scale": 3.5,
+    "image_url": PROBE_IMAGE,
+    "reference_images": [PROBE_IMAGE],
+    "image_loras": [{"path": PROBE_LORA, "scale": 1.0}],
+    "aspect_ratio": "1:1",
+    "prompt_upsampling": False,
+    "disable_safety_checker": True,
+    "size": "1024x1024",
+}
+# Fields every probe body carries (or that the base body sets from a value rule).
+_BASE_FIELDS = frozenset({"prompt", "model", "width", "height"})
+
 
 def table_model_ids() -> tuple[str, ...]:
     """Every model id the table knows, in table order."""
-    return tuple(spec.id for spec in CATALOG)
+    return tuple(params.id for params in MODELS)
 
 
 def table_rules(model_id: str) -> ModelRules | None:
-    """Read one model's rules from the table (today the fake's catalog).
+    """Read one model's rules from the per-model table (``together_image.models``).
 
     This and ``table_model_ids`` are the only readers of the table: switching the battery to
-    another source of per-model rules changes these two functions and nothing else.
+    another source of per-model rules changes these two functions and nothing else. Pricing is
+    what the fake's catalog adds to the table.
 
     Args:
         model_id: The model id.
@@ -196,148 +233,213 @@ def table_rules(model_id: str) -> ModelRules | None:
     Returns:
         The model's rules, or ``None`` when the table does not know the model.
     """
-    spec = next((spec for spec in CATALOG if spec.id == model_id), None)
-    return None if spec is None else _catalog_rules(spec)
-
-
-def _tagged(rule: Rule[Any]) -> str:
-    return f"[{rule.source}] {rule.note}".rstrip()
-
-
-def _catalog_rules(spec: ModelSpec) -> ModelRules:
-    sizes = spec.sizes.value
-    base: dict[str, Any] = {
-        "model": spec.id,
-        "prompt": PROMPT,
-        "width": sizes.min,
-        "height": sizes.min,
-    }
-    if spec.image_url.value == "required":
-        base["image_url"] = PROBE_IMAGE
-    retired = spec.retired.value
-    if retired is not None:
-        case = RuleCase(
-            rule="retired",
-            evidence=_tagged(spec.retired),
-            trip={},
-            trip_note=f"a model retired on {retired}",
-        )
-        return ModelRules(
-            model=spec.id,
-            base=base,
-            cases=(case,),
-            price_per_megapixel=spec.price_per_megapixel.value,
-            default_steps=spec.default_steps.value,
-            retired=retired,
-        )
-    low, high = spec.steps.value
-    max_n = spec.max_n.value
-    cases = [
-        RuleCase(
-            rule="sizes",
-            evidence=_tagged(spec.sizes),
-            trip={"width": sizes.min - sizes.multiple},
-            trip_note=f"width {sizes.min - sizes.multiple} below the minimum {sizes.min}",
-            inside={},
-            inside_note=f"{sizes.min}x{sizes.min}, the smallest size allowed",
-        ),
-        RuleCase(
-            rule="steps",
-            evidence=_tagged(spec.steps),
-            trip={"steps": high + 1},
-            trip_note=f"steps {high + 1} above the maximum {high}",
-            inside={"steps": low},
-            inside_note=f"steps {low}, the minimum",
-        ),
-        RuleCase(
-            rule="n",
-            evidence=_tagged(spec.max_n),
-            trip={"n": max_n + 1},
-            trip_note=f"n {max_n + 1} above the maximum {max_n}",
-            inside={"n": max_n},
-            inside_note=f"n {max_n}, the maximum",
-        ),
-        _image_url_case(spec),
-        _loras_case(spec),
-        _reference_images_case(spec),
-    ]
+    params = model_params(model_id)
+    if params is None:
+        return None
+    priced = Catalog.build().get(model_id)
+    price = priced.price_per_megapixel.value if priced is not None else 0.0
+    # The catalog quotes its price at its default step count; models without steps pay per image.
+    steps = priced.default_steps.value if priced is not None else params.default_steps.value
     return ModelRules(
-        model=spec.id,
-        base=base,
-        cases=tuple(cases),
-        price_per_megapixel=spec.price_per_megapixel.value,
-        default_steps=spec.default_steps.value,
+        model=params.id,
+        base=_base_body(params),
+        cases=_cases(params),
+        price_per_megapixel=price,
+        default_steps=steps or 1,
+        retired=params.retired.value,
     )
 
 
-def _image_url_case(spec: ModelSpec) -> RuleCase:
-    rule = spec.image_url
-    if rule.value == "refused":
-        return RuleCase(
-            rule="image_url",
-            evidence=_tagged(rule),
-            trip={"image_url": PROBE_IMAGE},
-            trip_note="an image_url the model does not take",
-            inside={},
-            inside_note="no image_url",
+def _tagged(source: str, note: str) -> str:
+    return f"[{source}] {note}".rstrip()
+
+
+def _base_body(params: ModelParams) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": params.id, "prompt": PROMPT}
+    if params.field("width").accepted and params.field("height").accepted:
+        body["width"], body["height"] = _smallest_size(params.dimensions.value)
+    for name in params.required.value:
+        if name not in body:
+            body[name] = _SAMPLES[name]
+    return body
+
+
+def _smallest_size(dimensions: Dimensions) -> tuple[int, int]:
+    if isinstance(dimensions, SizeRange):
+        return dimensions.min, dimensions.min
+    if isinstance(dimensions, AreaWindow):
+        return dimensions.min_side, dimensions.min_side
+    return min(dimensions.sizes, key=lambda size: (size[0] * size[1], size))
+
+
+def _size_outside(dimensions: Dimensions) -> tuple[tuple[int, int], str]:
+    """A size just outside the dimension rule, as small as possible (cheap if accepted)."""
+    if isinstance(dimensions, SizeRange):
+        width = dimensions.min - dimensions.multiple
+        if width < 1:
+            width = dimensions.max + dimensions.multiple
+            return (width, dimensions.min), f"width {width} above the maximum {dimensions.max}"
+        return (width, dimensions.min), f"width {width} below the minimum {dimensions.min}"
+    if isinstance(dimensions, AreaWindow):
+        side = dimensions.min_side - 1
+        return (side, side), f"{side}x{side}, an area below the window's {dimensions.min_side}²"
+    width, height = _smallest_size(dimensions)
+    while (width, height) in dimensions.sizes or width < 16:
+        width = width - 16 if width > 16 else width + 8
+    return (width, height), f"{width}x{height}, off the size menu"
+
+
+def _cases(params: ModelParams) -> tuple[RuleCase, ...]:
+    if not params.serverless.value:
+        return (
+            RuleCase(
+                rule="non_serverless",
+                evidence=_tagged(params.serverless.source, params.serverless.note),
+                trip={},
+                trip_note="a model served only on dedicated endpoints",
+            ),
         )
-    if rule.value == "required":
-        return RuleCase(
-            rule="image_url",
-            evidence=_tagged(rule),
-            trip={"image_url": None},
-            trip_note="no image_url although the model needs one",
-            inside={},
-            inside_note="one image_url (a 64x64 PNG data URL)",
+    if params.retired.value is not None:
+        return (
+            RuleCase(
+                rule="retired",
+                evidence=_tagged(params.retired.source, params.retired.note)
+                + f"; answered as {params.retired_answer.value} "
+                f"[{params.retired_answer.source}]",
+                trip={},
+                trip_note=f"a model retired on {params.retired.value}",
+            ),
         )
+    cases: list[RuleCase] = []
+    if params.field("width").accepted and params.field("height").accepted:
+        dims = params.dimensions
+        (width, height), note = _size_outside(dims.value)
+        smallest = _smallest_size(dims.value)
+        cases.append(
+            RuleCase(
+                rule="dimensions",
+                evidence=_tagged(dims.source, dims.note),
+                trip={"width": width, "height": height},
+                trip_note=note,
+                inside={},
+                inside_note=f"{smallest[0]}x{smallest[1]}, the smallest size allowed",
+            )
+        )
+    for name in WIRE_FIELDS:
+        if name in _BASE_FIELDS:
+            continue
+        support = params.field(name)
+        if support.rejected:
+            cases.append(
+                RuleCase(
+                    rule=name,
+                    evidence=_tagged(support.source, support.note),
+                    trip={name: _SAMPLES[name]},
+                    trip_note=f"{name}, which the model rejects",
+                )
+            )
+        elif support.ignored:
+            cases.append(
+                RuleCase(
+                    rule=name,
+                    evidence=_tagged(support.source, support.note),
+                    trip=None,
+                    inside={name: _SAMPLES[name]},
+                    inside_note=f"{name}, which the model accepts and ignores",
+                )
+            )
+        else:
+            cases.extend(_value_cases(params, name))
+    return tuple(cases)
+
+
+def _value_cases(params: ModelParams, name: str) -> list[RuleCase]:
+    """Cases for a field the model takes: its value rule's two sides, if it has one."""
+    if name == "steps" and params.steps.value is not None:
+        low, high = params.steps.value
+        return [
+            _two_sided(
+                params.steps,
+                name,
+                trip=(high + 1, f"steps {high + 1}, above the maximum {high}"),
+                inside=(low, f"steps {low}, the minimum"),
+            )
+        ]
+    if name == "n":
+        top = params.max_n.value
+        return [
+            _two_sided(
+                params.max_n,
+                name,
+                trip=(top + 1, f"n {top + 1}, above the maximum {top}"),
+                inside=(top, f"n {top}, the maximum"),
+            )
+        ]
+    if name == "seed" and params.seeds.value is not None:
+        seeds = params.seeds.value
+        return [
+            _two_sided(
+                params.seeds,
+                name,
+                trip=(seeds.max + 1, f"seed {seeds.max + 1}, above the maximum {seeds.max}"),
+                inside=(seeds.max, f"seed {seeds.max}, the maximum"),
+            )
+        ]
+    if name == "reference_images":
+        top = params.max_reference_images
+        return [
+            _two_sided(
+                params.reference_images,
+                name,
+                trip=([PROBE_IMAGE] * (top + 1), f"{top + 1} reference images, above {top}"),
+                inside=([PROBE_IMAGE] * top, f"{top} reference images (64x64 PNG data URLs)"),
+            )
+        ]
+    if name == "image_loras" and params.max_loras.value > 0:
+        top = params.max_loras.value
+        lora = {"path": PROBE_LORA, "scale": 1.0}
+        return [
+            _two_sided(
+                params.max_loras,
+                name,
+                trip=([lora] * (top + 1), f"{top + 1} LoRAs, above the maximum {top}"),
+                inside=([lora] * top, f"{top} LoRAs, the maximum"),
+            )
+        ]
+    if name == "image_url" and params.image_url.value == "required":
+        # The base body carries the required image; the trip takes it away.
+        return [
+            _two_sided(
+                params.image_url,
+                name,
+                trip=(None, "no image_url, which the model requires"),
+                inside=(PROBE_IMAGE, "one image_url (a 64x64 PNG data URL)"),
+            )
+        ]
+    if name == "image_url" and params.image_url.value == "optional":
+        return [
+            RuleCase(
+                rule=name,
+                evidence=_tagged(params.image_url.source, params.image_url.note),
+                trip=None,
+                inside={name: PROBE_IMAGE},
+                inside_note="one optional image_url (a 64x64 PNG data URL)",
+            )
+        ]
+    return []
+
+
+def _two_sided(
+    rule: Rule[Any], name: str, *, trip: tuple[Any, str], inside: tuple[Any, str]
+) -> RuleCase:
+    """A value rule's case: ``name`` set to the trip value, or to the inside value."""
     return RuleCase(
-        rule="image_url",
-        evidence=_tagged(rule),
-        trip=None,
-        inside={"image_url": PROBE_IMAGE},
-        inside_note="one optional image_url (a 64x64 PNG data URL)",
-    )
-
-
-def _loras_case(spec: ModelSpec) -> RuleCase:
-    rule = spec.max_loras
-    lora = {"path": PROBE_LORA, "scale": 1.0}
-    if rule.value == 0:
-        return RuleCase(
-            rule="image_loras",
-            evidence=_tagged(rule),
-            trip={"image_loras": [lora]},
-            trip_note="one LoRA on a model that takes none",
-            inside={},
-            inside_note="no image_loras",
-        )
-    return RuleCase(
-        rule="image_loras",
-        evidence=_tagged(rule),
-        trip={"image_loras": [lora] * (rule.value + 1)},
-        trip_note=f"{rule.value + 1} LoRAs, above the maximum {rule.value}",
-        inside={"image_loras": [lora] * rule.value},
-        inside_note=f"{rule.value} LoRAs, the maximum",
-    )
-
-
-def _reference_images_case(spec: ModelSpec) -> RuleCase:
-    rule = spec.reference_images
-    if not rule.value:
-        return RuleCase(
-            rule="reference_images",
-            evidence=_tagged(rule),
-            trip={"reference_images": [PROBE_IMAGE]},
-            trip_note="reference_images on a model that takes none",
-            inside={},
-            inside_note="no reference_images",
-        )
-    return RuleCase(
-        rule="reference_images",
-        evidence=_tagged(rule),
-        trip=None,
-        inside={"reference_images": [PROBE_IMAGE]},
-        inside_note="one reference image (a 64x64 PNG data URL)",
+        rule=name,
+        evidence=_tagged(rule.source, rule.note),
+        trip={name: trip[0]},
+        trip_note=trip[1],
+        inside={name: inside[0]},
+        inside_note=inside[1],
     )
 
 
@@ -460,15 +562,6 @@ def global_probes() -> list[Probe]:
             body={**base, "model": UNKNOWN_MODEL},
         ),
         Probe(
-            id="non_serverless",
-            model=NON_SERVERLESS_MODEL,
-            rules=("non_serverless",),
-            expect="rejected",
-            description="a model served only on dedicated endpoints",
-            evidence="[3P] 400 'Unable to access non-serverless model …' (2026-08-30 body)",
-            body={**base, "model": NON_SERVERLESS_MODEL},
-        ),
-        Probe(
             id="non_image_model",
             model=NON_IMAGE_MODEL,
             rules=("non_image_model",),
@@ -490,9 +583,9 @@ def build_battery(
     Args:
         models: Model ids or shell-style patterns (``google/*``) to probe; empty for every model.
             Global probes (auth, listing…) are kept whatever the models.
-        rules: Rule names to probe (``sizes``, ``steps``, ``n``, ``image_url``, ``image_loras``,
-            ``reference_images``, ``retired`` and the global ``listing``, ``auth``,
-            ``unknown_model``, ``non_serverless``, ``non_image_model``); empty for all.
+        rules: Rule names to probe (``dimensions``, wire fields such as ``steps`` or
+            ``negative_prompt``, ``retired``, ``non_serverless``, and the global ``listing``,
+            ``auth``, ``unknown_model``, ``non_image_model``); empty for all.
 
     Returns:
         The battery: global probes, then the free per-model probes, then the generating ones.

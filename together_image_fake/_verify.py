@@ -307,7 +307,8 @@ class ProbeResult:
         rows: ``compare()``'s rows.
         real: The upstream's answer.
         fake: The fake's answer.
-        charged: Estimated dollars the upstream charged (it answered 200 to an image request).
+        charged: Dollars counted against the cap: a generating probe's estimate, or a free
+            probe's estimate when the upstream generated images for it anyway.
         cassette: Where the upstream exchange was recorded, if it was.
     """
 
@@ -347,7 +348,7 @@ class VerifyReport:
         stopped_before: The generating probe whose estimate would have passed the cap (the run
             stopped there), or ``None``.
         spend_cap: The cap in dollars, or ``None``.
-        spent: Estimated dollars charged by the upstream.
+        spent: Estimated dollars spent upstream (the sum of the results' ``charged``).
         record_errors: Cassettes that could not be saved, with the reason.
     """
 
@@ -466,7 +467,9 @@ def run_verify(
             request = probe_request(probe, api_key)
             real = proxy.handle(request)
             mine = local.handle(request)
-            charged = probe.cost if _generated(probe, real) else 0.0
+            # A generating probe counts at its estimate whatever the answer (what was billed is
+            # not known here); a free one counts only if the upstream generated images for it.
+            charged = probe.cost if probe.generates or _generated(probe, real) else 0.0
             spent += charged
             cassette = None
             if recorder is not None:
@@ -561,7 +564,7 @@ def render_result(result: ProbeResult, *, drift_only: bool = False) -> str:
         f"  {probe.description}; the table expects it {probe.expect}; {probe.evidence}",
     ]
     if result.charged:
-        lines.append(f"  upstream generated images: about ${result.charged:.4f}")
+        lines.append(f"  counted against the spend: about ${result.charged:.4f}")
     width = max(len(row.check) for row in result.rows)
     for row in result.rows:
         if drift_only and row.same:

@@ -11,13 +11,21 @@ from dataclasses import replace
 
 import pytest
 
-from together_image_fake import FakeRequest, FakeResponse, FakeTogether, FakeTogetherServer
+from together_image_fake import (
+    FakeRequest,
+    FakeResponse,
+    FakeTogether,
+    FakeTogetherServer,
+    SizeRange,
+)
 from together_image_fake._wire import etag
 
 KEY = "tgp_v1_verifyTestKey0123456789abcdefXYZ"
 """A realistic-looking key: it must never reach a recording."""
 
-LORA_MODEL = "black-forest-labs/FLUX.1-kontext-pro"
+SIZES_MODEL = "black-forest-labs/FLUX.2-dev"
+WIDER = SizeRange(min=256, max=2048, multiple=16)
+"""The sizes the drifted upstream allows FLUX.2-dev (the table and the fake: from 512 [REC])."""
 REWORDED = b"Invalid API key. Find yours in the dashboard."
 
 
@@ -54,10 +62,10 @@ def faithful_upstream() -> Iterator[FakeTogetherServer]:
 
 @pytest.fixture
 def drifted_upstream() -> Iterator[FakeTogetherServer]:
-    """An upstream that differs in two known ways: Kontext pro takes two LoRAs, and the 401 has
-    other words."""
+    """An upstream that differs in two known ways: FLUX.2-dev takes sizes from 256 (a registered
+    override), and the 401 has other words."""
     fake = RewordedFake(api_keys=[KEY], serve_retired=False)
-    fake.register_model(LORA_MODEL, max_loras=2)
+    fake.register_model(SIZES_MODEL, sizes=WIDER)
     with FakeTogetherServer(fake) as server:
         yield server
 

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from together_image_fake import FakeTogetherServer
 from together_image_fake._cli import main
-from together_image_fake._probes import build_battery
+from together_image_fake._probes import Probe, build_battery
 
-from .conftest import LORA_MODEL, REWORDED
+from .conftest import REWORDED, SIZES_MODEL
 
-LORA_TRIP = f"{LORA_MODEL}:image_loras:trip"
+SIZES_TRIP = f"{SIZES_MODEL}:dimensions:trip"
 
 
 def _report(path: Path) -> dict[str, object]:
     report: dict[str, object] = json.loads(path.read_text())
     return report
+
+
+def _bodies(probes: Sequence[Probe]) -> list[str]:
+    return sorted(json.dumps(p.body, sort_keys=True) for p in probes)
+
+
+def _sent(upstream: FakeTogetherServer) -> list[str]:
+    """The bodies the upstream received (``null`` for the listing)."""
+    return sorted(json.dumps(call.body, sort_keys=True) for call in upstream.fake.calls)
 
 
 def _drifting_rows(report: dict[str, object], probe_id: str) -> set[str]:
@@ -52,9 +62,7 @@ def test_against_an_identical_fake_there_is_no_drift(
     assert "header Etag" in out
     assert "same: the body's weak Etag" in out
     # Every free probe reached the upstream, and no request generated an image there.
-    calls = faithful_upstream.fake.calls
-    assert len(calls) == len(battery.free)
-    assert not [c for c in calls if c.status == 200 and c.path.endswith("/generations")]
+    assert _sent(faithful_upstream) == _bodies(battery.free)
 
 
 def test_against_a_drifted_fake_exactly_the_changed_probes_drift(
@@ -69,18 +77,18 @@ def test_against_a_drifted_fake_exactly_the_changed_probes_drift(
     out = capsys.readouterr().out
     report = _report(report_path)
     assert status == 1
-    assert sorted(report["drifted"]) == sorted(["auth", LORA_TRIP])  # type: ignore[arg-type]
+    assert sorted(report["drifted"]) == sorted(["auth", SIZES_TRIP])  # type: ignore[arg-type]
     # The reworded 401 differs in its message and nowhere else (its Etag and length match it).
     assert _drifting_rows(report, "auth") == {"error.message"}
     assert f'differs: real {json.dumps(REWORDED.decode())} / fake "Invalid API key provided.' in out
     # The override makes the upstream serve a request the fake rejects.
-    lora_rows = _drifting_rows(report, LORA_TRIP)
-    assert {"status", "error.message", "body keys", "timings"} <= lora_rows
+    sizes_rows = _drifting_rows(report, SIZES_TRIP)
+    assert {"status", "error.message", "body keys", "timings"} <= sizes_rows
     assert "differs: real 200 / fake 400" in out
     results = report["results"]
     assert isinstance(results, list)
-    lora = next(r for r in results if r["probe"]["id"] == LORA_TRIP)
-    assert lora["charged_estimate"] > 0  # an accepted "free" probe is counted as spent
+    sizes = next(r for r in results if r["probe"]["id"] == SIZES_TRIP)
+    assert sizes["charged_estimate"] > 0  # an accepted "free" probe is counted as spent
     assert "2 with drift" in out
 
 
@@ -121,7 +129,9 @@ def test_the_spend_cap_stops_the_run_before_the_estimate_would_pass_it(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    generating = build_battery(models=["black-forest-labs/FLUX.2-*"]).generating
+    # Rules whose trip probes the fake rejects, so only generating probes can be spent on.
+    battery = build_battery(models=["black-forest-labs/FLUX.2-*"], rules=["dimensions", "n"])
+    generating = battery.generating
     assert len(generating) > 3
     # Room for the first three generating probes and not quite for the fourth.
     cap = sum(p.cost for p in generating[:3]) + generating[3].cost * 0.9
@@ -133,6 +143,8 @@ def test_the_spend_cap_stops_the_run_before_the_estimate_would_pass_it(
             faithful_upstream.base_url,
             "--models",
             "black-forest-labs/FLUX.2-*",
+            "--rules",
+            "dimensions,n",
             "--spend-up-to",
             f"{cap:.10f}",
             "--report",
@@ -146,13 +158,8 @@ def test_the_spend_cap_stops_the_run_before_the_estimate_would_pass_it(
     assert report["spent_estimate"] == pytest.approx(sum(p.cost for p in generating[:3]), abs=1e-6)
     assert report["spent_estimate"] <= cap  # type: ignore[operator]
     assert f"Stopped before {generating[3].id}" in out
-    # Exactly three image generations reached the upstream.
-    generated = [
-        c
-        for c in faithful_upstream.fake.calls
-        if c.status == 200 and c.path.endswith("/images/generations")
-    ]
-    assert len(generated) == 3
+    # The free probes and exactly the first three generating ones reached the upstream.
+    assert _sent(faithful_upstream) == _bodies([*battery.free, *generating[:3]])
 
 
 def test_a_zero_cap_sends_no_generating_probe(
@@ -171,7 +178,8 @@ def test_a_zero_cap_sends_no_generating_probe(
     )
     assert status == 0
     assert "Stopped before black-forest-labs/FLUX.2-dev:" in capsys.readouterr().out
-    assert not [c for c in faithful_upstream.fake.calls if c.status == 200 and c.model]
+    free = build_battery(models=["black-forest-labs/FLUX.2-dev"]).free
+    assert _sent(faithful_upstream) == _bodies(free)
 
 
 @pytest.mark.parametrize(
@@ -205,6 +213,6 @@ def test_list_prints_the_battery_without_a_key_or_a_request(
     assert status == 0
     assert f"{len(battery.probes)} probes: {len(battery.free)} free" in out
     assert (
-        "google/flash-image-2.5:image_url:trip  (rejected) an image_url the model does not take"
+        "google/flash-image-2.5:image_url:trip  (rejected) image_url, which the model rejects"
         in out
     )

@@ -15,7 +15,7 @@ from together_image_fake._wire import etag
 
 AUTH = next(p for p in build_battery(rules=["auth"]).probes)
 LISTING = next(p for p in build_battery(rules=["listing"]).probes)
-SIZES = next(p for p in build_battery(rules=["sizes"]).probes if p.expect == "accepted")
+SIZES = next(p for p in build_battery(rules=["dimensions"]).probes if p.expect == "accepted")
 
 
 def _answer(status: int, value: Any, **headers: str) -> FakeResponse:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from together_image_fake import FakeTogetherServer
 
-from .conftest import KEY, LORA_MODEL
+from .conftest import KEY, SIZES_MODEL
 
 
 def _run(*args: str, key: str | None) -> subprocess.CompletedProcess[str]:
@@ -38,9 +38,9 @@ def test_the_command_reports_drift_in_its_exit_status_output_and_report(
         "--upstream",
         drifted_upstream.base_url,
         "--models",
-        LORA_MODEL,
+        SIZES_MODEL,
         "--rules",
-        "image_loras,auth,listing",
+        "dimensions,auth,listing",
         "--report",
         str(report_path),
         "--record",
@@ -50,10 +50,10 @@ def test_the_command_reports_drift_in_its_exit_status_output_and_report(
 
     assert done.returncode == 1, done.stderr
     assert "auth  [DRIFT]" in done.stdout
-    assert f"{LORA_MODEL}:image_loras:trip  [DRIFT]" in done.stdout
+    assert f"{SIZES_MODEL}:dimensions:trip  [DRIFT]" in done.stdout
     assert "listing  [no drift]" in done.stdout
     report = json.loads(report_path.read_text())
-    assert sorted(report["drifted"]) == ["auth", f"{LORA_MODEL}:image_loras:trip"]
+    assert sorted(report["drifted"]) == ["auth", f"{SIZES_MODEL}:dimensions:trip"]
     assert len(list(record_dir.glob("*.json"))) == report["ran"]
     assert KEY not in done.stdout + done.stderr
     for path in record_dir.glob("*.json"):
