@@ -47,7 +47,8 @@ PROBE_IMAGE = (
     "jRCMaywi+hcEKLNP1WgQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQELgsA5oFL7wUm"
     "agAAAABJRU5ErkJggg=="
 )
-PROBE_LORA = "https://huggingface.co/XLabs-AI/flux-RealismLora"  # the docs' example LoRA [DOC]
+# A public FLUX LoRA as a Hugging Face repo URL, one of the path forms the docs accept [DOC form].
+PROBE_LORA = "https://huggingface.co/XLabs-AI/flux-RealismLora"
 
 # Probes no table row describes; each id below is what the real API was seen answering for.
 AUTH_MODEL = "black-forest-labs/FLUX.1-schnell"

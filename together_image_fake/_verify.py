@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -55,6 +56,11 @@ WRONG_KEY = "verify-deliberately-wrong-key"
 PLACEHOLDER_KEY = "verify-placeholder-key"
 """The key sent to an explicit ``--upstream`` when ``TOGETHER_API_KEY`` is not set."""
 
+RATE_LIMIT_RETRIES = 2
+"""How many 429 answers in a row a probe waits out before its 429 is compared."""
+
+_DEFAULT_RETRY_S = 10.0
+_MAX_RETRY_S = 60.0
 _ABSENT = "absent"
 _NOT_APPLICABLE = "n/a"
 _SHOWN = 160
@@ -310,6 +316,7 @@ class ProbeResult:
         charged: Dollars counted against the cap: a generating probe's estimate, or a free
             probe's estimate when the upstream generated images for it anyway.
         cassette: Where the upstream exchange was recorded, if it was.
+        rate_limited: How many 429 answers were waited out before the one compared.
     """
 
     probe: Probe
@@ -318,6 +325,7 @@ class ProbeResult:
     fake: FakeResponse
     charged: float = 0.0
     cassette: Path | None = None
+    rate_limited: int = 0
 
     @property
     def drift(self) -> bool:
@@ -331,6 +339,7 @@ class ProbeResult:
             "drift": self.drift,
             "charged_estimate": round(self.charged, 6),
             "cassette": str(self.cassette) if self.cassette else None,
+            "rate_limited_retries": self.rate_limited,
             "rows": [row.to_json() for row in self.rows],
         }
 
@@ -416,6 +425,7 @@ def run_verify(
     environ: Mapping[str, str] | None = None,
     on_result: Callable[[ProbeResult], None] | None = None,
     clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> VerifyReport:
     """Send every probe to the upstream and to the fake and compare the answers.
 
@@ -430,6 +440,8 @@ def run_verify(
         environ: Environment whose secret variables the recorder scrubs (``os.environ``).
         on_result: Called with each result as soon as it is known (progress output).
         clock: Returns the current UTC time (the date in recordings).
+        sleep: Waits out an upstream 429 (``Retry-After``, 1 to 60 s) before sending again, up
+            to ``RATE_LIMIT_RETRIES`` times.
 
     Returns:
         The report.
@@ -458,14 +470,15 @@ def run_verify(
                 if spent + probe.cost > spend_up_to:
                     stopped = probe
                     break
-            recorder = None
-            if directory is not None:
-                recorder = CassetteRecorder(
-                    directory / f"{probe.filename}.json", secrets=[api_key], environ=environ
-                )
-            proxy.recorder = recorder
+
+            def new_recorder(probe: Probe = probe) -> CassetteRecorder | None:
+                if directory is None:
+                    return None
+                path = directory / f"{probe.filename}.json"
+                return CassetteRecorder(path, secrets=[api_key], environ=environ)
+
             request = probe_request(probe, api_key)
-            real = proxy.handle(request)
+            real, recorder, waits = _send_upstream(proxy, request, new_recorder, sleep)
             mine = local.handle(request)
             # A generating probe counts at its estimate whatever the answer (what was billed is
             # not known here); a free one counts only if the upstream generated images for it.
@@ -490,6 +503,7 @@ def run_verify(
                 fake=mine,
                 charged=charged,
                 cassette=cassette,
+                rate_limited=waits,
             )
             results.append(result)
             if on_result is not None:
@@ -507,6 +521,37 @@ def run_verify(
         spent=spent,
         record_errors=tuple(errors),
     )
+
+
+def _send_upstream(
+    proxy: TogetherProxy,
+    request: FakeRequest,
+    new_recorder: Callable[[], CassetteRecorder | None],
+    sleep: Callable[[float], None],
+) -> tuple[FakeResponse, CassetteRecorder | None, int]:
+    """Send one probe upstream, waiting out rate limits (a 429 is the account's state, not an
+    answer to the probe); each attempt records afresh, so the cassette holds the answer kept.
+
+    Returns:
+        ``(answer, its recorder, how many 429 answers were waited out)``.
+    """
+    waits = 0
+    while True:
+        recorder = new_recorder()
+        proxy.recorder = recorder
+        answer = proxy.handle(request)
+        if answer.action != "respond" or answer.status != 429 or waits == RATE_LIMIT_RETRIES:
+            return answer, recorder, waits
+        waits += 1
+        sleep(_retry_delay(answer))
+
+
+def _retry_delay(answer: FakeResponse) -> float:
+    try:
+        seconds = float(answer.header("Retry-After") or _DEFAULT_RETRY_S)
+    except ValueError:
+        seconds = _DEFAULT_RETRY_S
+    return min(max(seconds, 1.0), _MAX_RETRY_S)
 
 
 def _generated(probe: Probe, real: FakeResponse) -> bool:

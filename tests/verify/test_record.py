@@ -119,3 +119,43 @@ def test_a_recording_the_secret_scan_refuses_is_reported_and_fails_the_run(
     assert len(report.record_errors) == 1
     assert "Refusing to save cassette" in report.record_errors[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rate_limits_are_waited_out_and_only_the_answer_kept_is_recorded(
+    faithful_upstream: FakeTogetherServer, tmp_path: Path
+) -> None:
+    faithful_upstream.fake.fail_next(error="rate_limited", times=2)
+    slept: list[float] = []
+    battery = build_battery(rules=["auth"])
+    report = run_verify(
+        battery,
+        upstream=faithful_upstream.base_url,
+        api_key=KEY,
+        record_dir=tmp_path,
+        environ={},
+        sleep=slept.append,
+    )
+    (result,) = report.results
+    assert slept == [10.0, 10.0]  # the 429's Retry-After, twice
+    assert result.rate_limited == 2
+    assert not result.drift
+    assert result.cassette is not None
+    (interaction,) = Cassette.load(result.cassette).interactions
+    assert interaction.response.status == 401
+
+
+def test_a_rate_limit_that_lasts_is_compared_as_it_is(
+    faithful_upstream: FakeTogetherServer,
+) -> None:
+    faithful_upstream.fake.fail_next(error="rate_limited", times=5)
+    slept: list[float] = []
+    report = run_verify(
+        build_battery(rules=["auth"]),
+        upstream=faithful_upstream.base_url,
+        api_key=KEY,
+        sleep=slept.append,
+    )
+    (result,) = report.results
+    assert len(slept) == 2
+    assert result.drift
+    assert result.rows[0].verdict() == "differs: real 429 / fake 401"
