@@ -453,12 +453,17 @@ def run_verify(
         raise ValueError(f"The spending cap must be a number of dollars >= 0, got {spend_up_to}")
     now = clock or (lambda: datetime.now(timezone.utc))
     started = now()
-    proxy = TogetherProxy(upstream)
-    local = fake if fake is not None else FakeTogether(api_keys=[api_key], serve_retired=False)
-    directory = Path(record_dir) if record_dir is not None else None
+    runner = _Runner(
+        upstream=upstream,
+        api_key=api_key,
+        fake=fake if fake is not None else FakeTogether(api_keys=[api_key], serve_retired=False),
+        record_dir=Path(record_dir) if record_dir is not None else None,
+        environ=environ,
+        now=now,
+        sleep=sleep,
+    )
     results: list[ProbeResult] = []
     skipped: list[Probe] = []
-    errors: list[str] = []
     stopped: Probe | None = None
     spent = 0.0
     try:
@@ -470,46 +475,13 @@ def run_verify(
                 if spent + probe.cost > spend_up_to:
                     stopped = probe
                     break
-
-            def new_recorder(probe: Probe = probe) -> CassetteRecorder | None:
-                if directory is None:
-                    return None
-                path = directory / f"{probe.filename}.json"
-                return CassetteRecorder(path, secrets=[api_key], environ=environ)
-
-            request = probe_request(probe, api_key)
-            real, recorder, waits = _send_upstream(proxy, request, new_recorder, sleep)
-            mine = local.handle(request)
-            # A generating probe counts at its estimate whatever the answer (what was billed is
-            # not known here); a free one counts only if the upstream generated images for it.
-            charged = probe.cost if probe.generates or _generated(probe, real) else 0.0
-            spent += charged
-            cassette = None
-            if recorder is not None:
-                try:
-                    cassette = _save_recording(
-                        recorder,
-                        probe,
-                        upstream=upstream,
-                        date=now(),
-                        secrets=[api_key, WRONG_KEY, *secrets_from_environment(environ)],
-                    )
-                except CassetteError as error:
-                    errors.append(f"{probe.id}: {error}")
-            result = ProbeResult(
-                probe=probe,
-                rows=compare(probe, real, mine),
-                real=real,
-                fake=mine,
-                charged=charged,
-                cassette=cassette,
-                rate_limited=waits,
-            )
+            result = runner.run(probe)
+            spent += result.charged
             results.append(result)
             if on_result is not None:
                 on_result(result)
     finally:
-        proxy.stop()
+        runner.close()
     return VerifyReport(
         upstream=upstream,
         started_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -519,31 +491,91 @@ def run_verify(
         stopped_before=stopped,
         spend_cap=spend_up_to,
         spent=spent,
-        record_errors=tuple(errors),
+        record_errors=tuple(runner.record_errors),
     )
 
 
-def _send_upstream(
-    proxy: TogetherProxy,
-    request: FakeRequest,
-    new_recorder: Callable[[], CassetteRecorder | None],
-    sleep: Callable[[float], None],
-) -> tuple[FakeResponse, CassetteRecorder | None, int]:
-    """Send one probe upstream, waiting out rate limits (a 429 is the account's state, not an
-    answer to the probe); each attempt records afresh, so the cassette holds the answer kept.
+class _Runner:
+    """Sends one probe to both sides, records the upstream exchange, and compares."""
 
-    Returns:
-        ``(answer, its recorder, how many 429 answers were waited out)``.
-    """
-    waits = 0
-    while True:
-        recorder = new_recorder()
-        proxy.recorder = recorder
-        answer = proxy.handle(request)
-        if answer.action != "respond" or answer.status != 429 or waits == RATE_LIMIT_RETRIES:
-            return answer, recorder, waits
-        waits += 1
-        sleep(_retry_delay(answer))
+    def __init__(
+        self,
+        *,
+        upstream: str,
+        api_key: str,
+        fake: FakeTogether,
+        record_dir: Path | None,
+        environ: Mapping[str, str] | None,
+        now: Callable[[], datetime],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.upstream = upstream
+        self.api_key = api_key
+        self.fake = fake
+        self.record_dir = record_dir
+        self.environ = environ
+        self.now = now
+        self.sleep = sleep
+        self.proxy = TogetherProxy(upstream)
+        self.record_errors: list[str] = []
+
+    def run(self, probe: Probe) -> ProbeResult:
+        request = probe_request(probe, self.api_key)
+        real, recorder, waits = self.send_upstream(probe, request)
+        mine = self.fake.handle(request)
+        # A generating probe counts at its estimate whatever the answer (what was billed is not
+        # known here); a free one counts only if the upstream generated images for it anyway.
+        charged = probe.cost if probe.generates or _generated(probe, real) else 0.0
+        cassette = None
+        if recorder is not None:
+            try:
+                cassette = _save_recording(
+                    recorder,
+                    probe,
+                    upstream=self.upstream,
+                    date=self.now(),
+                    secrets=[self.api_key, WRONG_KEY, *secrets_from_environment(self.environ)],
+                )
+            except CassetteError as error:
+                self.record_errors.append(f"{probe.id}: {error}")
+        return ProbeResult(
+            probe=probe,
+            rows=compare(probe, real, mine),
+            real=real,
+            fake=mine,
+            charged=charged,
+            cassette=cassette,
+            rate_limited=waits,
+        )
+
+    def send_upstream(
+        self, probe: Probe, request: FakeRequest
+    ) -> tuple[FakeResponse, CassetteRecorder | None, int]:
+        """Send one probe upstream, waiting out rate limits (a 429 is the account's state, not
+        an answer to the probe); each attempt records afresh, so the cassette holds the answer
+        kept.
+
+        Returns:
+            ``(answer, its recorder, how many 429 answers were waited out)``.
+        """
+        waits = 0
+        while True:
+            recorder = None
+            if self.record_dir is not None:
+                recorder = CassetteRecorder(
+                    self.record_dir / f"{probe.filename}.json",
+                    secrets=[self.api_key],
+                    environ=self.environ,
+                )
+            self.proxy.recorder = recorder
+            answer = self.proxy.handle(request)
+            if answer.action != "respond" or answer.status != 429 or waits == RATE_LIMIT_RETRIES:
+                return answer, recorder, waits
+            waits += 1
+            self.sleep(_retry_delay(answer))
+
+    def close(self) -> None:
+        self.proxy.stop()
 
 
 def _retry_delay(answer: FakeResponse) -> float:

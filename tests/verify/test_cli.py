@@ -188,6 +188,7 @@ def test_a_zero_cap_sends_no_generating_probe(
         (["--models", "nobody/*"], "matches no model of the table"),
         (["--rules", "colour"], "Unknown rule(s) colour"),
         (["--spend-up-to", "-1"], "--spend-up-to must be dollars >= 0, got -1.0"),
+        (["--upstream", "ftp://127.0.0.1/v1"], "Expected an http(s) upstream base URL"),
     ],
 )
 def test_bad_selections_are_usage_errors(
