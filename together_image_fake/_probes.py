@@ -9,9 +9,9 @@ rejects (tripped by sending it) or accepts and ignores (sent, expecting success)
 not served the ``retired`` or ``non_serverless`` answer. ``build_battery()`` turns those into
 ``Probe``s, adds the probes no table row describes (a bad key, an unknown model, a chat model, the
 ``GET /v1/models`` listing), merges probes that would send the same request, and selects by model
-and rule. Probes that the table
-says the API rejects cost nothing; probes it should accept generate images and carry a cost
-estimate from the table's pricing, so the runner can keep within a spending cap.
+and rule. Probes that the table says the API rejects cost nothing; probes it should accept
+generate images and carry a cost estimate from the catalog's pricing, so the runner can keep
+within a spending cap.
 """
 
 from __future__ import annotations
@@ -97,7 +97,6 @@ class ModelRules:
         cases: One ``RuleCase`` per probed rule.
         price_per_megapixel: Dollars per megapixel at the default step count.
         default_steps: The step count the price is quoted for.
-        retired: The date the real API stopped serving the model, or ``None``.
     """
 
     model: str
@@ -105,7 +104,6 @@ class ModelRules:
     cases: tuple[RuleCase, ...]
     price_per_megapixel: float
     default_steps: int
-    retired: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,7 +245,6 @@ def table_rules(model_id: str) -> ModelRules | None:
         cases=_cases(params),
         price_per_megapixel=price,
         default_steps=steps or 1,
-        retired=params.retired.value,
     )
 
 
