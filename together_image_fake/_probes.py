@@ -55,6 +55,11 @@ AUTH_MODEL = "black-forest-labs/FLUX.1-schnell"
 UNKNOWN_MODEL = "together-image-fake/no-such-model"
 NON_IMAGE_MODEL = "meta-llama/Llama-4-Scout-17B-16E-Instruct"  # [REC] 500 server_error
 
+GUESSED_PRICE_FLOOR = 0.24
+"""Dollars an image is estimated at, at least, when the catalog's price is a guess ([INF]): the
+highest image price in Together's listing of 2026-08-17 [REC] (google/gemini-3-pro-image at 4K,
+"$0.24 per image"; gpt-image-1.5 "up to $0.199"), so a guessed price never makes the cap too low."""
+
 GLOBAL_RULES: tuple[str, ...] = (
     "listing",
     "auth",
@@ -97,6 +102,8 @@ class ModelRules:
         cases: One ``RuleCase`` per probed rule.
         price_per_megapixel: Dollars per megapixel at the default step count.
         default_steps: The step count the price is quoted for.
+        min_price_per_image: The least an image is estimated at (``GUESSED_PRICE_FLOOR`` when
+            the catalog's price is only a guess, else 0).
     """
 
     model: str
@@ -104,6 +111,7 @@ class ModelRules:
     cases: tuple[RuleCase, ...]
     price_per_megapixel: float
     default_steps: int
+    min_price_per_image: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,12 +247,14 @@ def table_rules(model_id: str) -> ModelRules | None:
     price = priced.price_per_megapixel.value if priced is not None else 0.0
     # The catalog quotes its price at its default step count; models without steps pay per image.
     steps = priced.default_steps.value if priced is not None else params.default_steps.value
+    guessed = priced is None or priced.price_per_megapixel.source == "INF"
     return ModelRules(
         model=params.id,
         base=_base_body(params),
         cases=_cases(params),
         price_per_megapixel=price,
         default_steps=steps or 1,
+        min_price_per_image=GUESSED_PRICE_FLOOR if guessed else 0.0,
     )
 
 
@@ -451,15 +461,17 @@ class SelectionError(ValueError):
 def estimate_cost(rules: ModelRules, body: Mapping[str, Any]) -> float:
     """Dollars the real API would charge for ``body`` if it generated the images.
 
-    "Cost = MP x Price per MP x (Steps / Default Steps)" when steps exceed the default [DOC], times
-    the number of images; a missing width or height counts as 1024 (the documented default).
+    "Cost = MP x Price per MP x (Steps / Default Steps)" when steps exceed the default [DOC], but
+    at least ``rules.min_price_per_image``, times the number of images; a missing width or height
+    counts as 1024 (the documented default).
     """
     width = _int_or(body.get("width"), 1024)
     height = _int_or(body.get("height"), 1024)
     steps = _int_or(body.get("steps"), rules.default_steps)
     images = max(1, _int_or(body.get("n"), 1))
     factor = max(1.0, steps / max(1, rules.default_steps))
-    return width * height / 1e6 * rules.price_per_megapixel * factor * images
+    per_image = width * height / 1e6 * rules.price_per_megapixel * factor
+    return max(per_image, rules.min_price_per_image) * images
 
 
 def _int_or(value: object, default: int) -> int:

@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from together_image.models import MODELS, WIRE_FIELDS, ModelParams, model_params
-from together_image_fake import FakeTogether
+from together_image_fake import Catalog, FakeTogether
 from together_image_fake._probes import (
     GLOBAL_RULES,
+    GUESSED_PRICE_FLOOR,
     ModelRules,
     Probe,
     RuleCase,
@@ -161,17 +162,28 @@ def test_generating_probes_use_the_smallest_size_and_no_more_steps_than_the_defa
         assert all(name in WIRE_FIELDS for name in probe.body)
 
 
-def test_the_cost_estimate_is_what_the_fake_charges_for_the_same_request() -> None:
+def test_the_cost_estimate_is_what_the_fake_charges_or_the_floor_for_a_guessed_price() -> None:
     fake = FakeTogether(api_keys=[KEY], serve_retired=False, credit=1000.0)
-    charged = 0
+    exact = floored = 0
     for probe in BATTERY.generating:
+        assert probe.model is not None
+        assert probe.body is not None
         before = fake.credit
         assert before is not None
         if fake.handle(probe_request(probe, KEY)).status != 200:
             continue  # the fake does not serve this request yet: nothing to compare
-        assert fake.credit == pytest.approx(before - probe.cost), probe.id
-        charged += 1
-    assert charged > len(BATTERY.generating) // 2
+        charge = before - (fake.credit or 0.0)
+        spec = Catalog.build().get(probe.model)
+        assert spec is not None
+        if spec.price_per_megapixel.source == "INF":
+            images = probe.body.get("n", 1)
+            assert probe.cost == pytest.approx(max(charge, GUESSED_PRICE_FLOOR * images)), probe.id
+            floored += 1
+        else:
+            assert probe.cost == pytest.approx(charge), probe.id
+            exact += 1
+    assert exact > 0  # both kinds of price were exercised
+    assert floored > 0
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def test_recordings_replay_byte_exact_and_carry_their_provenance(
         battery,
         upstream=faithful_upstream.base_url,
         api_key=KEY,
-        spend_up_to=1.0,
+        spend_up_to=100.0,  # a fake upstream: nothing is paid
         record_dir=tmp_path,
         environ={"TOGETHER_API_KEY": KEY},
         clock=lambda: datetime(2026, 12, 1, 22, 0, tzinfo=timezone.utc),
