@@ -710,8 +710,9 @@ def add_verify_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         action="append",
         default=[],
         metavar="NAMES",
-        help="rules to probe (sizes, steps, n, image_url, image_loras, reference_images, retired, "
-        "listing, auth, unknown_model, non_serverless, non_image_model)",
+        help="rules to probe, comma-separated or repeated: dimensions, a wire field (steps, n, "
+        "seed, negative_prompt, image_url, reference_images, image_loras...), retired, "
+        "non_serverless, listing, auth, unknown_model, non_image_model",
     )
     verify.add_argument(
         "--spend-up-to",
@@ -719,7 +720,7 @@ def add_verify_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         default=None,
         metavar="DOLLARS",
         help="also send the probes that generate images (smallest size and steps), estimated "
-        "from the table's pricing; the run stops before the estimate would pass this cap",
+        "from the catalog's pricing; the run stops before the estimate would pass this cap",
     )
     verify.add_argument("--record", metavar="DIR", help="save each upstream exchange as a cassette")
     verify.add_argument("--report", metavar="FILE", help="write the whole report as JSON")
