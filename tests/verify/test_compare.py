@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from together_image_fake import FakeResponse
+from together_image_fake._drift import CLAIMED_HEADERS, compare
 from together_image_fake._probes import build_battery
-from together_image_fake._verify import CLAIMED_HEADERS, compare
 from together_image_fake._wire import etag
 
 AUTH = next(p for p in build_battery(rules=["auth"]).probes)
