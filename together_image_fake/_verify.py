@@ -48,6 +48,10 @@ WRONG_KEY = "verify-deliberately-wrong-key"
 PLACEHOLDER_KEY = "verify-placeholder-key"
 """The key sent to an explicit ``--upstream`` when ``TOGETHER_API_KEY`` is not set."""
 
+UNEXPECTED_SPEND_CAP = 1.0
+"""Dollars that probes expected to be rejected may cost, when no cap is given, before the run
+stops: the upstream accepting them is drift, and it is billed."""
+
 RATE_LIMIT_RETRIES = 2
 """How many 429 answers in a row a probe waits out before its 429 is compared."""
 
@@ -108,9 +112,10 @@ class VerifyReport:
         battery: Every selected probe.
         results: The probes that ran, in order.
         skipped: Generating probes left out because no spending cap was given.
-        stopped_before: The generating probe whose estimate would have passed the cap (the run
-            stopped there), or ``None``.
-        spend_cap: The cap in dollars, or ``None``.
+        stopped_before: The probe the run stopped before (a generating probe whose estimate
+            would pass the cap, or any probe once the spend has passed it), or ``None``.
+        stop_reason: Why the run stopped, or ``None``.
+        spend_cap: The cap in dollars (``UNEXPECTED_SPEND_CAP`` when none was given).
         spent: Estimated dollars spent upstream (the sum of the results' ``charged``).
         record_errors: Cassettes that could not be saved, with the reason.
     """
@@ -121,7 +126,8 @@ class VerifyReport:
     results: tuple[ProbeResult, ...]
     skipped: tuple[Probe, ...] = ()
     stopped_before: Probe | None = None
-    spend_cap: float | None = None
+    stop_reason: str | None = None
+    spend_cap: float = UNEXPECTED_SPEND_CAP
     spent: float = 0.0
     record_errors: tuple[str, ...] = ()
 
@@ -145,6 +151,7 @@ class VerifyReport:
             "drifted": [result.probe.id for result in self.drifted],
             "skipped_generating": [probe.id for probe in self.skipped],
             "stopped_before": self.stopped_before.id if self.stopped_before else None,
+            "stop_reason": self.stop_reason,
             "spend_cap": self.spend_cap,
             "spent_estimate": round(self.spent, 6),
             "record_errors": list(self.record_errors),
@@ -189,7 +196,8 @@ def run_verify(
         api_key: Key sent upstream and the only key the default fake accepts.
         fake: The fake to compare with; by default a ``FakeTogether`` that accepts only
             ``api_key`` and, like the real API, no longer serves retired models.
-        spend_up_to: Dollars the generating probes may cost; ``None`` sends none of them.
+        spend_up_to: Dollars the run may spend; ``None`` sends no generating probe and allows
+            ``UNEXPECTED_SPEND_CAP`` for probes the upstream accepts against expectation.
         record_dir: Save each upstream exchange as a cassette there.
         environ: Environment whose secret variables the recorder scrubs (``os.environ``).
         on_result: Called with each result as soon as it is known (progress output).
@@ -216,19 +224,32 @@ def run_verify(
         now=now,
         sleep=sleep,
     )
+    cap = spend_up_to if spend_up_to is not None else UNEXPECTED_SPEND_CAP
     results: list[ProbeResult] = []
     skipped: list[Probe] = []
     stopped: Probe | None = None
+    reason: str | None = None
     spent = 0.0
     try:
         for probe in battery.probes:
-            if probe.generates:
-                if spend_up_to is None:
-                    skipped.append(probe)
-                    continue
-                if spent + probe.cost > spend_up_to:
-                    stopped = probe
-                    break
+            if probe.generates and spend_up_to is None:
+                skipped.append(probe)
+                continue
+            if probe.generates and spent + probe.cost > cap:
+                stopped = probe
+                reason = (
+                    f"its estimate ${probe.cost:.4f} would bring the spend from ${spent:.4f} "
+                    f"past the cap ${cap:.4f}"
+                )
+                break
+            if spent > cap:
+                # Only probes the upstream accepted against expectation can get here.
+                stopped = probe
+                reason = (
+                    f"the upstream generated images for probes expected to be rejected, about "
+                    f"${spent:.4f}, past the cap ${cap:.4f}"
+                )
+                break
             result = runner.run(probe)
             spent += result.charged
             results.append(result)
@@ -243,7 +264,8 @@ def run_verify(
         results=tuple(results),
         skipped=tuple(skipped),
         stopped_before=stopped,
-        spend_cap=spend_up_to,
+        stop_reason=reason,
+        spend_cap=cap,
         spent=spent,
         record_errors=tuple(runner.record_errors),
     )
@@ -414,11 +436,7 @@ def render_summary(report: VerifyReport) -> str:
             "pass --spend-up-to DOLLARS to send them"
         )
     if report.stopped_before is not None:
-        probe = report.stopped_before
-        lines.append(
-            f"Stopped before {probe.id}: its estimate ${probe.cost:.4f} would bring the spend "
-            f"from ${report.spent:.4f} past the cap ${report.spend_cap:.4f}"
-        )
+        lines.append(f"Stopped before {report.stopped_before.id}: {report.stop_reason}")
     if report.spent:
         lines.append(f"Estimated spend: ${report.spent:.4f}")
     lines.extend(f"Recording not saved: {error}" for error in report.record_errors)

@@ -11,8 +11,9 @@ import pytest
 from together_image_fake import FakeTogetherServer
 from together_image_fake._cli import main
 from together_image_fake._probes import Probe, build_battery
+from together_image_fake._verify import UNEXPECTED_SPEND_CAP, run_verify
 
-from .conftest import REWORDED, SIZES_MODEL
+from .conftest import KEY, REWORDED, SIZES_MODEL
 
 SIZES_TRIP = f"{SIZES_MODEL}:dimensions:trip"
 
@@ -45,8 +46,17 @@ def test_against_an_identical_fake_there_is_no_drift(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     report_path = tmp_path / "report.json"
+    # A fake upstream costs nothing: a cap above every estimate sends the whole battery.
     status = main(
-        ["verify", "--upstream", faithful_upstream.base_url, "--report", str(report_path)]
+        [
+            "verify",
+            "--upstream",
+            faithful_upstream.base_url,
+            "--spend-up-to",
+            "1000",
+            "--report",
+            str(report_path),
+        ]
     )
 
     out = capsys.readouterr().out
@@ -55,13 +65,45 @@ def test_against_an_identical_fake_there_is_no_drift(
     assert status == 0, out
     assert report["drift"] == 0
     assert report["drifted"] == []
-    assert report["battery"] == len(battery.probes)
-    assert report["ran"] == len(battery.free)  # no cap: nothing that generates images was sent
-    assert report["skipped_generating"] == [p.id for p in battery.generating]
+    assert report["battery"] == report["ran"] == len(battery.probes)
+    assert report["stopped_before"] is None
     assert "differs:" not in out
     assert "header Etag" in out
     assert "same: the body's weak Etag" in out
-    # Every free probe reached the upstream, and no request generated an image there.
+    assert _sent(faithful_upstream) == _bodies(battery.probes)
+
+
+def test_without_a_cap_only_the_free_probes_are_sent(
+    faithful_upstream: FakeTogetherServer,
+    key_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report_path = tmp_path / "report.json"
+    # Rules whose trip probes the fake rejects, so nothing is spent against expectation.
+    status = main(
+        [
+            "verify",
+            "--upstream",
+            faithful_upstream.base_url,
+            "--models",
+            "black-forest-labs/FLUX.2-*",
+            "--rules",
+            "dimensions,n,auth,listing",
+            "--report",
+            str(report_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    report = _report(report_path)
+    battery = build_battery(
+        models=["black-forest-labs/FLUX.2-*"], rules=["dimensions", "n", "auth", "listing"]
+    )
+    assert status == 0, out
+    assert report["ran"] == len(battery.free)
+    assert report["skipped_generating"] == [p.id for p in battery.generating]
+    assert report["spent_estimate"] == 0
+    assert f"{len(battery.generating)} image-generating probes not sent" in out
     assert _sent(faithful_upstream) == _bodies(battery.free)
 
 
@@ -72,7 +114,17 @@ def test_against_a_drifted_fake_exactly_the_changed_probes_drift(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     report_path = tmp_path / "report.json"
-    status = main(["verify", "--upstream", drifted_upstream.base_url, "--report", str(report_path)])
+    status = main(
+        [
+            "verify",
+            "--upstream",
+            drifted_upstream.base_url,
+            "--spend-up-to",
+            "1000",
+            "--report",
+            str(report_path),
+        ]
+    )
 
     out = capsys.readouterr().out
     report = _report(report_path)
@@ -90,6 +142,7 @@ def test_against_a_drifted_fake_exactly_the_changed_probes_drift(
     sizes = next(r for r in results if r["probe"]["id"] == SIZES_TRIP)
     assert sizes["charged_estimate"] > 0  # an accepted "free" probe is counted as spent
     assert "2 with drift" in out
+    assert report["ran"] == len(build_battery().probes)  # the whole battery, nothing else drifts
 
 
 def test_drift_only_prints_only_the_rows_that_differ(
@@ -172,13 +225,15 @@ def test_a_zero_cap_sends_no_generating_probe(
             faithful_upstream.base_url,
             "--models",
             "black-forest-labs/FLUX.2-dev",
+            "--rules",
+            "dimensions,n",
             "--spend-up-to",
             "0",
         ]
     )
     assert status == 0
     assert "Stopped before black-forest-labs/FLUX.2-dev:" in capsys.readouterr().out
-    free = build_battery(models=["black-forest-labs/FLUX.2-dev"]).free
+    free = build_battery(models=["black-forest-labs/FLUX.2-dev"], rules=["dimensions", "n"]).free
     assert _sent(faithful_upstream) == _bodies(free)
 
 
@@ -217,3 +272,42 @@ def test_list_prints_the_battery_without_a_key_or_a_request(
         "google/flash-image-2.5:image_url:trip  (rejected) image_url, which the model rejects"
         in out
     )
+
+
+def test_probes_the_upstream_accepts_against_expectation_stop_the_run_past_the_cap(
+    drifted_upstream: FakeTogetherServer, key_env: str, tmp_path: Path
+) -> None:
+    # The drifted upstream serves the FLUX.2-dev size trip: drift, and images billed for it.
+    report_path = tmp_path / "report.json"
+    arguments = ["--models", SIZES_MODEL, "--rules", "dimensions,n", "--spend-up-to", "0"]
+    status = main(
+        [
+            "verify",
+            "--upstream",
+            drifted_upstream.base_url,
+            *arguments,
+            "--report",
+            str(report_path),
+        ]
+    )
+    report = _report(report_path)
+    assert status == 1
+    assert report["drifted"] == [SIZES_TRIP]
+    assert report["stopped_before"] == f"{SIZES_MODEL}:n:trip"
+    assert "expected to be rejected" in str(report["stop_reason"])
+    assert json.dumps({"n": 5}).strip("{}") not in "".join(_sent(drifted_upstream))
+
+
+def test_without_a_cap_unexpected_spending_stops_at_the_default_cap(
+    faithful_upstream: FakeTogetherServer,
+) -> None:
+    # An upstream serving five images where four is the limit: an n trip billed at the floor.
+    faithful_upstream.fake.register_model("Qwen/Qwen-Image", max_n=10)
+    battery = build_battery(models=["Qwen/*"], rules=["n"])
+    report = run_verify(battery, upstream=faithful_upstream.base_url, api_key=KEY)
+    trip = report.results[-1]
+    assert trip.probe.id == "Qwen/Qwen-Image:n:trip"
+    assert trip.charged > UNEXPECTED_SPEND_CAP
+    assert report.stopped_before is not None
+    assert report.stopped_before.id == "Qwen/Qwen-Image-2.0:n:trip"
+    assert report.spend_cap == UNEXPECTED_SPEND_CAP
