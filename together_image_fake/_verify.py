@@ -2,14 +2,15 @@
 
 Each probe of the battery (``_probes``) goes to the upstream through ``TogetherProxy`` (the real
 API by default, or any base URL) and, unchanged, to a local ``FakeTogether`` through its public
-``handle()``. ``compare()`` turns the two answers into rows (status; ``error`` type, code, param
-and message; the body's keys in order; the timings style; every header the fake claims to
+``handle()``. ``_drift.compare()`` turns the two answers into rows (status; ``error`` type, code,
+param and message; the body's keys in order; the timings style; every header the fake claims to
 reproduce), each the same or different, so a probe drifts when any row differs. Cost comes first:
 probes the table expects to be rejected cost nothing and are the only ones sent by default; probes
 that generate images run only under a spending cap, each estimated before it is sent, and the run
-stops before the estimate would pass the cap. With a record directory every upstream exchange is
-saved as a cassette by the usual recorder (scrubbed, scanned), tagged [REC] with the date, the
-probe and the rule, so it can become a fixture.
+stops before the estimate would pass the cap (or once probes the upstream accepted against
+expectation have cost more than it). With a record directory every upstream exchange is recorded
+by the usual recorder (scrubbed as it arrives) and saved as one cassette per probe (scanned),
+tagged [REC] with the date, the probe and the rule, so it can become a fixture.
 """
 
 from __future__ import annotations
