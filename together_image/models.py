@@ -32,10 +32,15 @@ Public API::
     params.field("seed").support                         # "accepted" | "ignored" | "rejected"
     params.field("seed").message                         # the exact 400 text when rejected
     params.rejected_fields                               # ("seed", "steps", ...) in the real order
+    params.ignored_fields                                # accepted without effect
     params.takes_image_url, params.takes_reference_images, params.max_reference_images
-    params.takes_aspect_ratio, params.serverless, params.retired
-    params.dimensions.value.allows(1024, 1024)           # SizeRange | AreaWindow | SizeMenu
+    params.takes_only_reference_images                   # image_url refused: send references
+    params.takes_aspect_ratio, params.serverless, params.retired, params.is_served
+    params.dimensions.value.allows_size(1024, 1024)      # SizeRange | AreaWindow | SizeMenu
     params.dimension_error(1024, 1536)                   # the real 400 text for a bad size, or None
+    params.seed_error(2**31)                             # likewise for a seed out of bounds
+    params.check_order                                   # the wording family's order of checks
+    served_models(), provenance_counts()                 # the 2026-08-17 listing; tag counts
 
 ``model_params(model_id)`` returns ``None`` for ids the table does not know. Retired models and
 models Together serves only on dedicated endpoints are in the table (``retired`` holds the date,
@@ -45,7 +50,7 @@ models Together serves only on dedicated endpoints are in the table (``retired``
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
@@ -166,13 +171,13 @@ class SizeRange:
     max: int
     multiple: int
 
-    def allows_side(self, side: int) -> bool:
+    def allows(self, side: int) -> bool:
         """Return whether one side length satisfies the range."""
         return self.min <= side <= self.max and side % self.multiple == 0
 
-    def allows(self, width: int, height: int) -> bool:
+    def allows_size(self, width: int, height: int) -> bool:
         """Return whether both sides satisfy the range."""
-        return self.allows_side(width) and self.allows_side(height)
+        return self.allows(width) and self.allows(height)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,7 +198,7 @@ class AreaWindow:
     max_ratio: tuple[int, int]
     example: tuple[int, int]
 
-    def allows(self, width: int, height: int) -> bool:
+    def allows_size(self, width: int, height: int) -> bool:
         """Return whether the area is inside the window and the aspect inside its bounds."""
         if width <= 0 or height <= 0:
             return False
@@ -210,7 +215,7 @@ class SizeMenu:
 
     sizes: tuple[tuple[int, int], ...]
 
-    def allows(self, width: int, height: int) -> bool:
+    def allows_size(self, width: int, height: int) -> bool:
         """Return whether ``(width, height)`` is on the menu."""
         return (width, height) in self.sizes
 
@@ -246,6 +251,9 @@ def _json_value(value: object) -> Any:
         return {"min": value.min, "max": value.max}
     if isinstance(value, tuple):
         return [_json_value(item) for item in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        # Value shapes of extending tables (the fake's prices…), field by field.
+        return {f.name: _json_value(getattr(value, f.name)) for f in fields(value)}
     return value
 
 
@@ -713,10 +721,10 @@ class ModelParams:
         dims = self.dimensions.value
         if isinstance(dims, SizeRange):
             for name, side in (("width", width), ("height", height)):
-                if not dims.allows_side(side):
+                if not dims.allows(side):
                     return side_message(self.wording.value, name, dims)
             return None
-        if dims.allows(width, height):
+        if dims.allows_size(width, height):
             return None
         if isinstance(dims, AreaWindow):
             return area_message(dims)

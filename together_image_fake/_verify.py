@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from together_image_fake._backend import FakeTogether
-from together_image_fake._cassette import Cassette, CassetteError, Interaction
+from together_image_fake._cassette import Cassette
 from together_image_fake._drift import Row, compare
+from together_image_fake._interactions import CassetteError, Interaction
 from together_image_fake._probes import (
     GENERATE_PATH,
     Battery,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -369,7 +369,7 @@ def test_area_window_is_the_area_and_the_ratio(width: int, height: int) -> None:
     # Exact rational bounds: a float ratio could only differ exactly at 1:4 or 4:1.
     if width * 4 == height or height * 4 == width:
         expected = 1265**2 <= width * height <= 1440**2
-    assert window.allows(width, height) == expected
+    assert window.allows_size(width, height) == expected
     assert (WAN.dimension_error(width, height) is None) == expected
 
 
@@ -383,19 +383,19 @@ def test_size_range_allows_exactly_the_bounded_multiples(
     low: int, span: int, multiple: int, side: int
 ) -> None:
     sizes = SizeRange(min=low, max=low + span, multiple=multiple)
-    assert sizes.allows_side(side) == (low <= side <= low + span and side % multiple == 0)
+    assert sizes.allows(side) == (low <= side <= low + span and side % multiple == 0)
 
 
 @given(st.sampled_from(MODELS), st.integers(1, 7000), st.integers(1, 7000))
 def test_dimension_error_is_none_exactly_when_the_rule_allows(
     params: models.ModelParams, width: int, height: int
 ) -> None:
-    allowed = params.dimensions.value.allows(width, height)
+    allowed = params.dimensions.value.allows_size(width, height)
     error = params.dimension_error(width, height)
     assert (error is None) == allowed
     if error is not None and isinstance(params.dimensions.value, SizeRange):
         # A per-side range names the first bad side, width before height [REC FLUX.2-dev].
-        bad = "width" if not params.dimensions.value.allows_side(width) else "height"
+        bad = "width" if not params.dimensions.value.allows(width) else "height"
         assert error.startswith(f"Invalid value for '{bad}' parameter.")
 
 
@@ -443,3 +443,18 @@ def test_seed_range_is_inclusive(low: int, span: int) -> None:
     assert seeds.allows(low + span)
     assert not seeds.allows(low - 1)
     assert not seeds.allows(low + span + 1)
+
+
+def test_rules_of_extending_tables_serialize_their_dataclass_values() -> None:
+    # The fake's catalog extends the table with value shapes of its own (prices).
+    @dataclass(frozen=True, kw_only=True)
+    class Price:
+        unit: str
+        amount: float
+
+    rule = Rule(value=Price(unit="image", amount=0.03), source="REC", note="listing")
+    assert rule.to_json() == {
+        "value": {"unit": "image", "amount": 0.03},
+        "source": "REC",
+        "note": "listing",
+    }
