@@ -497,10 +497,11 @@ def model_probes(rules: ModelRules) -> tuple[list[Probe], list[str]]:
     probes: dict[str, Probe] = {}
     notes: list[str] = []
     for case in rules.cases:
-        for expect, change, note in (
+        sides: tuple[tuple[Expectation, Mapping[str, Any] | None, str], ...] = (
             ("rejected", case.trip, case.trip_note),
             ("accepted", case.inside, case.inside_note),
-        ):
+        )
+        for expect, change, note in sides:
             if change is None:
                 if expect == "rejected":
                     notes.append(f"{rules.model}: {case.rule} cannot be tripped ({case.evidence})")
@@ -525,7 +526,7 @@ def model_probes(rules: ModelRules) -> tuple[list[Probe], list[str]]:
                 id=f"{rules.model}:{case.rule}:{kind}",
                 model=rules.model,
                 rules=(case.rule,),
-                expect=expect,  # type: ignore[arg-type]
+                expect=expect,
                 description=note,
                 evidence=f"{case.rule}: {case.evidence}",
                 body=body,
