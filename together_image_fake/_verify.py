@@ -39,7 +39,7 @@ from together_image_fake._probes import (
     build_battery,
 )
 from together_image_fake._record import DEFAULT_UPSTREAM, CassetteRecorder, TogetherProxy
-from together_image_fake._secrets import secrets_from_environment
+from together_image_fake._secrets import Scrubber, secrets_from_environment
 from together_image_fake._wire import FakeRequest, FakeResponse
 
 __all__ = ["ProbeResult", "VerifyReport", "add_verify_command", "run_verify"]
@@ -298,6 +298,7 @@ class _Runner:
         self.now = now
         self.sleep = sleep
         self.secrets = [api_key, WRONG_KEY, *secrets_from_environment(environ)]
+        self.scrubber = Scrubber(self.secrets)
         self.recorder = None
         if record_dir is not None:
             # Only collects (each probe saves its own cassette); every key is known before the
@@ -324,9 +325,15 @@ class _Runner:
                 cassette = self.save(probe, exchanges, self.record_dir)
             except CassetteError as error:
                 self.record_errors.append(f"{probe.id}: {error}")
+        # An upstream that echoes the key (in an error message, say) must not put it in the
+        # printed table or the JSON report, which CI logs and keeps.
+        rows = tuple(
+            replace(row, real=self.scrubber.text(row.real), fake=self.scrubber.text(row.fake))
+            for row in compare(probe, real, mine)
+        )
         return ProbeResult(
             probe=probe,
-            rows=compare(probe, real, mine),
+            rows=rows,
             real=real,
             fake=mine,
             charged=charged,

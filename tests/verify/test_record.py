@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from together_image_fake import Cassette, CassettePlayer, FakeTogetherServer
+from together_image_fake import (
+    Cassette,
+    CassettePlayer,
+    FakeRequest,
+    FakeResponse,
+    FakeTogether,
+    FakeTogetherServer,
+)
 from together_image_fake._cli import main
 from together_image_fake._probes import Battery, Probe, build_battery
 from together_image_fake._verify import WRONG_KEY, probe_request, run_verify
@@ -159,3 +167,45 @@ def test_a_rate_limit_that_lasts_is_compared_as_it_is(
     assert len(slept) == 2
     assert result.drift
     assert result.rows[0].verdict() == "differs: real 429 / fake 401"
+
+
+class _EchoingFake(FakeTogether):
+    """An upstream that quotes the request's Authorization header back in its 404 message."""
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        response = super().handle(request)
+        if response.status != 404:
+            return response
+        echoed = request.headers.get("authorization", "").encode()
+        body = response.body.replace(
+            b"Unable to access model", b"Key " + echoed + b" may not access"
+        )
+        headers = tuple((n, v) for n, v in response.headers if n not in ("Content-Length", "Etag"))
+        return replace(response, body=body, headers=headers)
+
+
+def test_a_key_the_upstream_echoes_reaches_neither_the_table_nor_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOGETHER_API_KEY", KEY)
+    report_path = tmp_path / "report.json"
+    with FakeTogetherServer(_EchoingFake(api_keys=[KEY], serve_retired=False)) as upstream:
+        status = main(
+            [
+                "verify",
+                "--upstream",
+                upstream.base_url,
+                "--rules",
+                "unknown_model",
+                "--report",
+                str(report_path),
+                "--record",
+                str(tmp_path / "recorded"),
+            ]
+        )
+    out = capsys.readouterr().out
+    assert status == 1  # the echo is drift
+    assert "<scrubbed> may not access" in out
+    assert KEY not in out
+    assert KEY not in report_path.read_text()
+    assert KEY not in (tmp_path / "recorded" / "unknown_model.json").read_text()
