@@ -249,7 +249,8 @@ def run_verify(
                 stopped = probe
                 reason = (
                     f"the upstream generated images for probes expected to be rejected, about "
-                    f"${spent:.4f}, past the cap ${cap:.4f}"
+                    f"${spent:.4f}, past the cap ${cap:.4f} (a higher --spend-up-to lets the run "
+                    "go on)"
                 )
                 break
             result = runner.run(probe)
