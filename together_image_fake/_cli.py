@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="enforce the inferred ([INF]) validation rules too, or relax them (default: strict)",
     )
     serve.add_argument(
+        "--serve-retired",
+        action="store_true",
+        help="also serve the models the real API has retired (FLUX.1 [dev], Schnell Free...)",
+    )
+    serve.add_argument(
         "--max-body-bytes",
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
@@ -126,7 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = FakeSettings(api_keys=tuple(args.api_keys), seed=args.seed, strict=args.strict)
+    settings = FakeSettings(
+        api_keys=tuple(args.api_keys),
+        seed=args.seed,
+        strict=args.strict,
+        serve_retired=args.serve_retired,
+    )
 
     def announce(server: FakeTogetherServer) -> None:
         print(f"Serving fake Together API at {server.base_url}", flush=True)

@@ -11,6 +11,8 @@ redacted as the call is recorded.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import math
 import random
@@ -153,6 +155,7 @@ class CallDetails:
     input_image: bytes | None = None
     input_media_type: str | None = None
     input_sha256: str | None = None
+    reference_sha256s: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
 
     @classmethod
@@ -206,12 +209,14 @@ class FakeCall:
         input_image: The bytes of an edit's input image, when known.
         input_media_type: Its media type.
         input_sha256: Its SHA-256 (hex).
+        reference_sha256s: The SHA-256 (hex) of each ``reference_images`` entry whose bytes were
+            known, in request order.
         response_id: The response ``id``.
         urls: The ``/shrt/`` URLs returned in ``url`` mode.
         duration_ms: Time spent answering, including injected latency.
-        images_evicted: Whether the image bytes were dropped to respect ``max_image_bytes``; an
-            inline ``data:`` ``image_url`` in ``body`` is then replaced by a note of its size and
-            the input's sha256.
+        images_evicted: Whether the image bytes were dropped to respect ``max_image_bytes``;
+            inline ``data:`` URLs in ``body`` (``image_url``, ``reference_images``) are then
+            replaced by a note of their size and the image's sha256.
     """
 
     seq: int
@@ -233,15 +238,22 @@ class FakeCall:
     input_image: bytes | None = None
     input_media_type: str | None = None
     input_sha256: str | None = None
+    reference_sha256s: tuple[str, ...] = ()
     response_id: str | None = None
     urls: tuple[str, ...] = ()
     duration_ms: float = 0.0
     images_evicted: bool = False
 
     def stored_bytes(self) -> int:
-        """Bytes of image data this entry keeps alive (an inline ``data:`` input URL included)."""
+        """Bytes of image data this entry keeps alive (inline ``data:`` input URLs included)."""
         inline = _inline_image_url(self.body)
-        return sum(map(len, self.images)) + len(self.input_image or b"") + len(inline or "")
+        references = sum(map(len, _inline_references(self.body)))
+        return (
+            sum(map(len, self.images))
+            + len(self.input_image or b"")
+            + len(inline or "")
+            + references
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Return the control API's JSON form (``GET /_fake/calls`` elements)."""
@@ -263,6 +275,7 @@ class FakeCall:
             "fault": self.fault,
             "images": [f"/_fake/images/{self.seq}/{index}" for index in range(len(self.images))],
             "input_image": f"/_fake/inputs/{self.seq}" if self.input_image is not None else None,
+            "reference_sha256s": list(self.reference_sha256s),
             "duration_ms": self.duration_ms,
         }
 
@@ -503,6 +516,7 @@ class FakeState:
             input_image=details.input_image,
             input_media_type=details.input_media_type,
             input_sha256=details.input_sha256,
+            reference_sha256s=details.reference_sha256s,
             response_id=ctx.ids.request_id,
             urls=details.urls,
             duration_ms=round(duration_ms, 3),
@@ -557,7 +571,7 @@ class FakeState:
             self._stored_bytes -= old.stored_bytes()
             self._calls[seq] = replace(
                 old,
-                body=_without_inline_image_url(old.body, old.input_sha256),
+                body=_without_inline_images(old.body, old.input_sha256),
                 images=(),
                 input_image=None,
                 images_evicted=True,
@@ -618,15 +632,48 @@ def _inline_image_url(body: Any) -> str | None:
     return None
 
 
-def _without_inline_image_url(body: Any, sha256: str | None) -> Any:
-    """The logged body with an inline ``image_url`` replaced by a note of what was dropped."""
-    inline = _inline_image_url(body)
-    if inline is None:
-        return body
+def _inline_references(body: Any) -> list[str]:
+    """The request's ``reference_images`` that are inline ``data:`` URLs."""
+    if not isinstance(body, dict) or not isinstance(body.get("reference_images"), list):
+        return []
+    return [
+        ref
+        for ref in body["reference_images"]
+        if isinstance(ref, str) and ref[:5].lower() == "data:"
+    ]
+
+
+def _evicted_note(inline: str, sha256: str | None) -> str:
     header = inline.split(",", 1)[0]
     note = f"{header},<evicted: {len(inline)} characters"
-    note += f", image sha256 {sha256}>" if sha256 else ">"
-    return {**body, "image_url": note}
+    return note + (f", image sha256 {sha256}>" if sha256 else ">")
+
+
+def _payload_sha256(data_url: str) -> str | None:
+    payload = data_url.split(",", 1)[-1]
+    try:
+        return sha256_hex(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _without_inline_images(body: Any, sha256: str | None) -> Any:
+    """The logged body with inline ``image_url`` and ``reference_images`` data URLs replaced by
+    notes of what was dropped (size, and the image's sha256)."""
+    inline = _inline_image_url(body)
+    if inline is not None:
+        body = {**body, "image_url": _evicted_note(inline, sha256)}
+    if _inline_references(body):
+        body = {
+            **body,
+            "reference_images": [
+                _evicted_note(ref, _payload_sha256(ref))
+                if isinstance(ref, str) and ref[:5].lower() == "data:"
+                else ref
+                for ref in body["reference_images"]
+            ],
+        }
+    return body
 
 
 def sha256_hex(data: bytes) -> str:
