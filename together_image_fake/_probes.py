@@ -33,7 +33,7 @@ from together_image.models import (
     SizeRange,
     model_params,
 )
-from together_image_fake._catalog import Catalog
+from together_image_fake._catalog import Catalog, Price
 
 Expectation = Literal["rejected", "accepted"]
 
@@ -100,18 +100,21 @@ class ModelRules:
         model: The model id.
         base: The cheapest body the table accepts (smallest size, default steps, one image).
         cases: One ``RuleCase`` per probed rule.
-        price_per_megapixel: Dollars per megapixel at the default step count.
-        default_steps: The step count the price is quoted for.
+        price: What an image costs, per megapixel at the default step count or per image.
+        default_steps: The step count a per-megapixel price is quoted for.
         min_price_per_image: The least an image is estimated at (``GUESSED_PRICE_FLOOR`` when
             the catalog's price is only a guess, else 0).
+        sized_by_reference: Whether an input image, not ``width``/``height``, sets the output
+            size (Kontext: about one megapixel [3P Orb]).
     """
 
     model: str
     base: Mapping[str, Any]
     cases: tuple[RuleCase, ...]
-    price_per_megapixel: float
+    price: Price
     default_steps: int
     min_price_per_image: float = 0.0
+    sized_by_reference: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,17 +247,16 @@ def table_rules(model_id: str) -> ModelRules | None:
     if params is None:
         return None
     priced = Catalog.build().get(model_id)
-    price = priced.price_per_megapixel.value if priced is not None else 0.0
-    # The catalog quotes its price at its default step count; models without steps pay per image.
-    steps = priced.default_steps.value if priced is not None else params.default_steps.value
-    guessed = priced is None or priced.price_per_megapixel.source == "INF"
+    price = priced.price.value if priced is not None else Price(unit="image", amount=0.0)
+    guessed = priced is None or priced.price.source == "INF"
     return ModelRules(
         model=params.id,
         base=_base_body(params),
         cases=_cases(params),
-        price_per_megapixel=price,
-        default_steps=steps or 1,
+        price=price,
+        default_steps=params.default_steps.value or 1,
         min_price_per_image=GUESSED_PRICE_FLOOR if guessed else 0.0,
+        sized_by_reference=params.output_size.value == "reference",
     )
 
 
@@ -461,16 +463,20 @@ class SelectionError(ValueError):
 def estimate_cost(rules: ModelRules, body: Mapping[str, Any]) -> float:
     """Dollars the real API would charge for ``body`` if it generated the images.
 
-    "Cost = MP x Price per MP x (Steps / Default Steps)" when steps exceed the default [DOC], but
-    at least ``rules.min_price_per_image``, times the number of images; a missing width or height
-    counts as 1024 (the documented default).
+    The catalog's price per image, or "Cost = MP x Price per MP x (Steps / Default Steps)" when
+    steps exceed the default [DOC] (what the fake charges too), but at least
+    ``rules.min_price_per_image``, times the number of images; a missing width or height counts as
+    1024 (the documented default), and so does every side of an output an input image sizes.
     """
     width = _int_or(body.get("width"), 1024)
     height = _int_or(body.get("height"), 1024)
+    if rules.sized_by_reference and "image_url" in body:
+        # The square probe image comes back at about one megapixel, whatever the request says.
+        width = height = 1024
     steps = _int_or(body.get("steps"), rules.default_steps)
     images = max(1, _int_or(body.get("n"), 1))
     factor = max(1.0, steps / max(1, rules.default_steps))
-    per_image = width * height / 1e6 * rules.price_per_megapixel * factor
+    per_image = rules.price.cost(width=width, height=height, n=1, steps_factor=factor)
     return max(per_image, rules.min_price_per_image) * images
 
 

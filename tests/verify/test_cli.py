@@ -301,13 +301,21 @@ def test_probes_the_upstream_accepts_against_expectation_stop_the_run_past_the_c
 def test_without_a_cap_unexpected_spending_stops_at_the_default_cap(
     faithful_upstream: FakeTogetherServer,
 ) -> None:
-    # An upstream serving five images where four is the limit: an n trip billed at the floor.
-    faithful_upstream.fake.register_model("Qwen/Qwen-Image", max_n=10)
-    battery = build_battery(models=["Qwen/*"], rules=["n"])
+    # An upstream serving up to ten images where four is the limit: each n trip is billed.
+    battery = build_battery(models=["google/*"], rules=["n"])
+    trips = [p for p in battery.free if p.model]
+    for probe in trips:
+        faithful_upstream.fake.register_model(str(probe.model), max_n=10)
     report = run_verify(battery, upstream=faithful_upstream.base_url, api_key=KEY)
-    trip = report.results[-1]
-    assert trip.probe.id == "Qwen/Qwen-Image:n:trip"
-    assert trip.charged > UNEXPECTED_SPEND_CAP
-    assert report.stopped_before is not None
-    assert report.stopped_before.id == "Qwen/Qwen-Image-2.0:n:trip"
+    spent = 0.0
+    expected_stop = None
+    for probe in trips:
+        if spent > UNEXPECTED_SPEND_CAP:
+            expected_stop = probe
+            break
+        spent += probe.cost
+    assert expected_stop is not None, "the n trips of Google's models cost more than the cap"
+    assert report.stopped_before == expected_stop
+    assert report.spent == pytest.approx(spent)
     assert report.spend_cap == UNEXPECTED_SPEND_CAP
+    assert all(result.charged > 0 for result in report.results if result.probe.model)
