@@ -231,3 +231,16 @@ def test_selection_keeps_exactly_the_probes_of_the_chosen_models_and_rules(
     assert all(not p.generates for p in battery.free)
     report = [p.to_json() for p in battery.probes]
     assert json.loads(json.dumps(report)) == report  # the report's form is plain JSON
+
+
+def test_the_fake_answers_every_probe_as_its_table_expects() -> None:
+    """The battery and the fake read one table: against the fake itself nothing may surprise."""
+    fake = FakeTogether(api_keys=[KEY], serve_retired=False)
+    surprises = []
+    for probe in BATTERY.probes:
+        if probe.id in GLOBAL_RULES:
+            continue
+        status = fake.handle(probe_request(probe, KEY)).status
+        if (status == 200) != (probe.expect == "accepted"):
+            surprises.append(f"{probe.id}: {status}")
+    assert surprises == []
