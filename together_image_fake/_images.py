@@ -320,20 +320,6 @@ class ImageGenerator:
             remote_images=state.remote_images(),
             remote_policy=self.remote_image_policy,
         )
-        details = replace(
-            details, width=valid.width, height=valid.height, response_format=valid.response_format
-        )
-        if valid.input_image is not None:
-            details = replace(
-                details,
-                input_image=valid.input_image.data,
-                input_media_type=valid.input_image.media_type,
-                input_sha256=valid.input_image.sha256,
-            )
-        if valid.references:
-            details = replace(
-                details, reference_sha256s=tuple(image.sha256 for image in valid.references)
-            )
         call_start = self.clock()
         limit_headers = self._take_rate_slot(state, spec, ctx.received)
         self._check_safety(valid)
@@ -344,15 +330,25 @@ class ImageGenerator:
                 input_image=valid.input_image.data if valid.input_image else None,
                 references=tuple(image.data for image in valid.references),
                 request_id=ctx.ids.request_id,
+                # Only a request that names its seed can ask for the same image again.
+                repeatable=valid.seed is not None,
             )
             for index in range(valid.n)
         ]
         items, urls = self._items(valid, images, state, ctx, request.origin)
+        edit = valid.input_image
         details = replace(
             details,
+            width=valid.width,
+            height=valid.height,
+            response_format=valid.response_format,
             images=tuple(images),
             image_media_type=MEDIA_TYPES[valid.output_format],
             urls=tuple(urls),
+            input_image=edit.data if edit else None,
+            input_media_type=edit.media_type if edit else None,
+            input_sha256=edit.sha256 if edit else None,
+            reference_sha256s=tuple(image.sha256 for image in valid.references),
         )
         state.charge(_cost(valid))
         payload = {"id": ctx.ids.request_id, "model": spec.id, "object": "list", "data": items}
