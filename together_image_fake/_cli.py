@@ -35,6 +35,7 @@ from together_image_fake._record import DEFAULT_UPSTREAM, CassetteRecorder, Toge
 from together_image_fake._replay import CassettePlayer
 from together_image_fake._server import FakeTogetherServer
 from together_image_fake._settings import FakeSettings, build_fake
+from together_image_fake._verify import add_verify_command
 
 __all__ = ["build_parser", "main"]
 
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(run=_inspect)
     add_record_command(commands)
     add_replay_command(commands)
+    add_verify_command(commands)
     return parser
 
 
