@@ -341,7 +341,15 @@ def test_request_log_has_one_line_per_request_and_never_the_key(
             timeout=5,
         )
         raw_exchange(echo_server, b"GARBAGE\r\n\r\n")
-    lines = [r.getMessage() for r in caplog.records if r.name == "together_image_fake.server"]
+
+        def logged() -> list[str]:
+            return [
+                r.getMessage() for r in caplog.records if r.name == "together_image_fake.server"
+            ]
+
+        # A connection's thread logs its line just after the answer is sent: wait for both.
+        wait_until(lambda: len(logged()) >= 2)
+    lines = logged()
     # Each connection logs from its own thread: the order of the two lines is not fixed.
     assert len(lines) == 2
     assert sum('"POST /v1/images/generations HTTP/1.1" 200' in line for line in lines) == 1
