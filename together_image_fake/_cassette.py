@@ -29,8 +29,18 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from together_image_fake._secrets import SecretFinding, scan
-from together_image_fake._wire import ResponseAction
+from together_image._media import detect_media_type
+from together_image_fake._interactions import (
+    CassetteError,
+    CassetteFormatError,
+    ElidedBlob,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    SecretLeakError,
+    header_value,
+)
+from together_image_fake._secrets import scan
 
 FORMAT_NAME = "together-image-fake-cassette"
 FORMAT_VERSION = 1
@@ -49,125 +59,12 @@ _JSON_STYLES: dict[str, dict[str, Any]] = {
     "spaced": {"ensure_ascii": False},
     "spaced-ascii": {"ensure_ascii": True},
 }
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 _DATA_URL = re.compile(r"^data:(?P<type>[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+);base64,(?P<payload>.*)$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _BLOB_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,5}$")
 _MIN_INLINE_IMAGE_B64 = 64
 _MARKERS = ("$blob", "$elided")
-
-
-class CassetteError(Exception):
-    """Base class of the cassette errors."""
-
-
-class CassetteFormatError(CassetteError, ValueError):
-    """A cassette file that cannot be read: not JSON, another format, a newer version, bad data."""
-
-
-class SecretLeakError(CassetteError):
-    """Saving was refused because the cassette still contains something that looks secret.
-
-    Attributes:
-        path: The cassette that was not written.
-        findings: What was found (never the secret itself).
-    """
-
-    def __init__(self, path: Path, findings: list[SecretFinding]) -> None:
-        self.path = path
-        self.findings = findings
-        listed = "\n".join(f"  - {finding}" for finding in findings[:20])
-        more = f"\n  … and {len(findings) - 20} more" if len(findings) > 20 else ""
-        super().__init__(
-            f"Refusing to save cassette {path}: {len(findings)} possible secret(s) remain after "
-            f"scrubbing; nothing was written.\n{listed}{more}\n"
-            "Pass the secret to the recorder (secrets=[...], --secret) so it is scrubbed, or, "
-            "for a false positive, allow the benign pattern (allow=[regex], --allow)."
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ElidedBlob:
-    """What is kept of an image left out of a cassette.
-
-    Attributes:
-        size: Its length in bytes.
-        media_type: Its media type, when known.
-        sha256: Its SHA-256 (hex), when known.
-    """
-
-    size: int
-    media_type: str | None = None
-    sha256: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the document form."""
-        return {"size": self.size, "media_type": self.media_type, "sha256": self.sha256}
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecordedRequest:
-    """A recorded request, credentials removed.
-
-    Attributes:
-        method: Upper-case method.
-        url: Absolute URL (credential query values scrubbed).
-        headers: Headers in recorded order, without credential headers.
-        body: The body. After loading, a JSON body is its canonical form (sorted keys, compact),
-            where an elided image appears as a ``{"$elided": {...}}`` object.
-        scrubbed_headers: Names of the credential headers that were dropped.
-    """
-
-    method: str
-    url: str
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
-    scrubbed_headers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecordedResponse:
-    """A recorded response.
-
-    Attributes:
-        status: HTTP status (0 for a connection-level ``action``).
-        headers: Headers in recorded order.
-        body: The exact body bytes (elided images replaced by placeholders on load).
-        action: ``"respond"``, or ``"reset"``/``"timeout"`` when the connection failed instead.
-        elided: Whether part of the body was elided, so ``body`` is not what was recorded.
-    """
-
-    status: int
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
-    action: ResponseAction = "respond"
-    elided: bool = False
-
-    def header(self, name: str) -> str | None:
-        """Return the first header called ``name`` (case-insensitive), or ``None``."""
-        return _header(self.headers, name)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Interaction:
-    """One request and its response.
-
-    Attributes:
-        request: The request.
-        response: The response.
-        provenance: Where each part comes from, e.g. ``{"response.body": "[REC] …"}``: free text
-            led by a tag of the reference ([REC], [DOC], [3P], [INF]…); empty for own recordings.
-    """
-
-    request: RecordedRequest
-    response: RecordedResponse
-    provenance: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -383,13 +280,10 @@ def canonical_json(value: Any) -> bytes:
 
 
 def sniff_media_type(data: bytes) -> str | None:
-    """Detect JPEG, PNG, GIF or WebP from magic bytes."""
-    for magic, media_type in _MAGIC:
-        if data.startswith(magic):
-            return media_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    """Detect JPEG, PNG, GIF or WebP from magic bytes (the client's signatures, limited to the
+    types a cassette stores as image blobs)."""
+    media_type = detect_media_type(data)
+    return media_type if media_type in _EXTENSIONS else None
 
 
 def placeholder_image(media_type: str | None) -> bytes:
@@ -406,16 +300,8 @@ def placeholder_image(media_type: str | None) -> bytes:
 
 def content_type_of(headers: Iterable[tuple[str, str]]) -> str:
     """The lower-cased media type of a ``Content-Type`` header (no parameters), or ``""``."""
-    value = _header(tuple(headers), "content-type") or ""
+    value = header_value(tuple(headers), "content-type") or ""
     return value.partition(";")[0].strip().lower()
-
-
-def _header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in headers:
-        if key.lower() == lowered:
-            return value
-    return None
 
 
 def _sha256(data: bytes) -> str:
@@ -693,7 +579,7 @@ class _Decoder:
         headers = self.headers(item.get("headers", {}), f"{where}.headers")
         self.elided = False
         body = self.body(item.get("body"), f"{where}.body", request=False)
-        if self.elided and _header(headers, "content-length") is not None:
+        if self.elided and header_value(headers, "content-length") is not None:
             # The placeholder has its own length; a stale Content-Length would break framing.
             headers = tuple(
                 (n, str(len(body)) if n.lower() == "content-length" else v) for n, v in headers

@@ -4,8 +4,9 @@
 ``Serving fake Together API at http://HOST:PORT/v1`` (flushed, so a parent process can read the
 port chosen by ``--port 0``), it logs one line per request to stderr (method, path without the
 query, status, size, time: never a header, so never the key), and it stops cleanly on SIGINT or
-SIGTERM. ``inspect`` prints what a fake image says about the request that made it. Each command is
-a subparser, so more can be added beside them.
+SIGTERM. ``record`` serves a recording proxy and ``replay`` a cassette the same way. ``inspect``
+prints what a fake image says about the request that made it. Each command is a subparser, so more
+can be added beside them; this is the only module that knows them all.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -23,10 +25,12 @@ from types import FrameType
 from typing import TextIO
 
 from together_image_fake._backend import FakeTogether
-from together_image_fake._record import add_record_command
-from together_image_fake._replay import add_replay_command
-from together_image_fake._server import DEFAULT_MAX_BODY_BYTES, FakeTogetherServer
-from together_image_fake.wsgi import FakeSettings, build_fake
+from together_image_fake._http import DEFAULT_MAX_BODY_BYTES
+from together_image_fake._interactions import CassetteError
+from together_image_fake._record import DEFAULT_UPSTREAM, CassetteRecorder, TogetherProxy
+from together_image_fake._replay import CassettePlayer
+from together_image_fake._server import FakeTogetherServer
+from together_image_fake._settings import FakeSettings, build_fake
 
 __all__ = ["build_parser", "main"]
 
@@ -227,3 +231,146 @@ def _inspect(args: argparse.Namespace) -> int:
         for name, value in fields.items():
             print(f"{name:<{width}}  {'-' if value is None else value}")
     return 0
+
+
+# ---- record and replay -------------------------------------------------------------------------
+
+
+def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``together-image-fake record`` to the command line's subparsers."""
+    record = commands.add_parser(
+        "record",
+        help="record traffic to a cassette through a local proxy",
+        description=(
+            "Serve a recording proxy on loopback: point any client at the printed base URL, its "
+            "requests go to --upstream, and every exchange is recorded. On Ctrl+C or SIGTERM the "
+            "cassette is scrubbed, scanned for secrets and saved (or refused, exit status 1)."
+        ),
+    )
+    record.add_argument("--cassette", required=True, metavar="PATH", help="cassette file to write")
+    record.add_argument(
+        "--upstream",
+        default=DEFAULT_UPSTREAM,
+        metavar="URL",
+        help="base URL to forward to (default: %(default)s)",
+    )
+    add_bind_arguments(record, default_port=8788)
+    record.add_argument(
+        "--secret",
+        dest="secrets",
+        action="append",
+        default=[],
+        metavar="VALUE",
+        help="a secret value to scrub besides TOGETHER_API_KEY and seen bearer keys (repeatable)",
+    )
+    record.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="a benign pattern the secret scan must not flag (repeatable)",
+    )
+    record.add_argument(
+        "--elide-images",
+        action="store_true",
+        help="leave image bytes out (keep size, type and hash) instead of sidecar files",
+    )
+    record.add_argument(
+        "--api-key-from-env",
+        action="store_true",
+        help="send TOGETHER_API_KEY upstream for requests that carry no key",
+    )
+    record.set_defaults(run=_run_record)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    recorder = CassetteRecorder(
+        args.cassette,
+        secrets=args.secrets,
+        blobs="elide" if args.elide_images else "sidecar",
+        allow=args.allow,
+        meta={"upstream": args.upstream},
+    )
+    try:
+        proxy = TogetherProxy(
+            args.upstream,
+            recorder=recorder,
+            api_key=os.environ.get("TOGETHER_API_KEY") if args.api_key_from_env else None,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    status = serve_until_signalled(
+        proxy,
+        host=args.host,
+        port=args.port,
+        announce=lambda server: print(
+            f"Recording to {args.cassette}: proxy at {server.base_url} -> {args.upstream}",
+            flush=True,
+        ),
+    )
+    if status:
+        return status
+    try:
+        path = recorder.save()
+    except CassetteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Saved {len(recorder.interactions)} interaction(s) to {path}", file=sys.stderr, flush=True
+    )
+    return 0
+
+
+def add_replay_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``together-image-fake replay`` to the command line's subparsers."""
+    replay = commands.add_parser(
+        "replay",
+        help="serve a cassette over HTTP",
+        description=(
+            "Answer requests from a recorded cassette over HTTP until interrupted, for clients in "
+            "any language. A request no interaction matches gets a 404 whose message explains "
+            "the nearest recorded ones (code cassette_mismatch)."
+        ),
+    )
+    replay.add_argument("--cassette", required=True, metavar="PATH", help="cassette to replay")
+    add_bind_arguments(replay, default_port=DEFAULT_PORT)
+    replay.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="body field left out of matching, e.g. seed (repeatable)",
+    )
+    replay.add_argument(
+        "--allow-repeats", action="store_true", help="replay the last match again once all played"
+    )
+    replay.add_argument(
+        "--keep-urls",
+        action="store_true",
+        help="keep recorded /shrt/ image URLs instead of pointing them at this server",
+    )
+    replay.set_defaults(run=_run_replay)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    try:
+        player = CassettePlayer(
+            args.cassette,
+            ignore=args.ignore,
+            allow_repeats=args.allow_repeats,
+            on_mismatch="respond",
+            rewrite_urls=not args.keep_urls,
+        )
+    except (CassetteError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    count = len(player.cassette.interactions)
+    return serve_until_signalled(
+        player,
+        host=args.host,
+        port=args.port,
+        announce=lambda server: print(
+            f"Replaying {args.cassette} ({count} interactions) at {server.base_url}", flush=True
+        ),
+    )

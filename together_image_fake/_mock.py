@@ -1,123 +1,83 @@
-"""The in-process adapter: intercepts ``requests`` with its own ``responses.RequestsMock``.
+"""The ``requests`` in-process adapter: intercepts ``requests`` through ``responses``.
 
 Requests to ``https://api.together.xyz`` and ``https://api.together.ai`` (and any extra base URL)
-are turned into ``FakeRequest``s for ``FakeTogether.handle()``; connection faults become the
+are turned into ``FakeRequest``s for the fake's ``handle()``; connection faults become the
 exceptions ``requests`` itself would raise. Any other request goes to whatever sent requests before
-the fake started (a user's own ``responses`` mock, so the two compose) or, when that is the real
-network, is blocked with an error listing the fake's routes: the fake never opens a connection.
-This is the only module that imports ``responses``.
+the first fake started (a user's own ``responses`` mock, so the two compose) or, when that is the
+real network, is blocked with an error listing the fake's routes: the fake never opens a
+connection. This is the only module that imports ``responses``.
+
+Several fakes may intercept at once, started and stopped in any order: one shared
+``responses.RequestsMock`` patches ``requests`` while at least one ``InProcessMock`` is active, and
+each request goes to the most recently started active fake whose base URLs cover it. Stopping a
+fake removes exactly its own interception (``mock.patch`` stacking alone would restore another
+fake's patch when stopped out of order).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
 
 import requests
 import responses
 from requests.adapters import HTTPAdapter
 
-from together_image_fake._routes import describe_routes
+from together_image_fake._mounts import (
+    DEFAULT_BASE_URLS,
+    IN_PROCESS_ORIGIN,
+    Mount,
+    blocked_message,
+    fake_path,
+    mounts_for,
+)
 from together_image_fake._wire import FakeRequest
 
 if TYPE_CHECKING:
     from together_image_fake._backend import FakeTogether
 
-DEFAULT_BASE_URLS: tuple[str, ...] = ("https://api.together.xyz/v1", "https://api.together.ai/v1")
-IN_PROCESS_ORIGIN = "https://api.together.ai"
-"""URL-mode image URLs point here, as the real API's do [REC]; the mock serves them too."""
+__all__ = ["DEFAULT_BASE_URLS", "IN_PROCESS_ORIGIN", "InProcessMock"]
+
+_Mount = Mount
+"""The shared mount type under the name other in-process adapters used first."""
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # What ``responses`` captured as the unpatched ``HTTPAdapter.send`` when it was imported.
 _NETWORK_SEND: Callable[..., Any] = responses._real_send
 
 
-class _Mount:
-    """One intercepted base URL: its origin and how its paths map onto the fake's."""
-
-    def __init__(self, base_url: str) -> None:
-        parts = urlsplit(base_url.rstrip("/"))
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"Expected an http(s) base URL such as https://host/v1, got {base_url!r}"
-            )
-        self.origin = f"{parts.scheme}://{parts.netloc}"
-        path = parts.path
-        # ".../v1" bases keep their API under /v1; any other base path stands in for /v1.
-        self.root = path[:-3] if path.endswith("/v1") else path
-        self.api_alias = not path.endswith("/v1")
-        self.pattern = re.compile(re.escape(self.origin) + r"(?:[/?#].*)?$")
-
-    def normalise(self, path: str) -> str | None:
-        """Map a request path under this mount onto the fake's paths, or ``None`` if outside."""
-        if self.root and not (path == self.root or path.startswith(self.root + "/")):
-            return None
-        rest = path[len(self.root) :] or "/"
-        if self.api_alias and not rest.startswith(("/shrt/", "/_fake")):
-            return "/v1" + rest
-        return rest
-
-
 class InProcessMock:
     """Routes intercepted ``requests`` traffic to a ``FakeTogether``.
 
     Args:
-        fake: The backend.
+        fake: The backend (``handle()`` and ``sleep()`` are all this adapter calls).
         base_urls: Extra base URLs to intercept besides ``DEFAULT_BASE_URLS``.
     """
 
     def __init__(self, fake: FakeTogether, *, base_urls: Sequence[str] = ()) -> None:
         self._fake = fake
-        mounts: list[_Mount] = []
-        for base_url in (*DEFAULT_BASE_URLS, *base_urls):
-            mount = _Mount(base_url)
-            if all((m.origin, m.root) != (mount.origin, mount.root) for m in mounts):
-                mounts.append(mount)
-        # Longest root first, so /api/v1 wins over / on the same origin.
-        self._mounts = sorted(mounts, key=lambda m: len(m.root), reverse=True)
-        self._previous_send: Callable[..., Any] = _NETWORK_SEND
-        self._mock: responses.RequestsMock | None = None
+        self._mounts = mounts_for(base_urls)
+
+    @property
+    def mounts(self) -> tuple[Mount, ...]:
+        """The base URLs this adapter intercepts, longest root first."""
+        return self._mounts
 
     def start(self) -> None:
-        """Patch ``requests`` (remembering what handled requests before)."""
-        self._previous_send = HTTPAdapter.send
-        # ``responses`` types this hook positionally but calls it with keyword arguments.
-        elsewhere = cast("Any", self._send_elsewhere)
-        mock = responses.RequestsMock(
-            assert_all_requests_are_fired=False, real_adapter_send=elsewhere
-        )
-        origins: list[re.Pattern[str]] = []
-        for mount in self._mounts:
-            if all(existing.pattern != mount.pattern.pattern for existing in origins):
-                origins.append(mount.pattern)
-        for pattern in origins:
-            for method in _METHODS:
-                mock.add_callback(method, pattern, callback=self._callback, content_type=None)
-        mock.add_passthru(re.compile(".*"))
-        mock.start()
-        self._mock = mock
+        """Start intercepting (the first active adapter patches ``requests``)."""
+        _INTERCEPTION.add(self)
 
     def stop(self) -> None:
-        """Undo the patch."""
-        if self._mock is not None:
-            self._mock.stop(allow_assert=False)
-            self._mock = None
+        """Stop intercepting for this fake only (no-op when not started)."""
+        _INTERCEPTION.remove(self)
 
-    def _callback(
-        self, prepared: requests.PreparedRequest
+    def answer(
+        self, prepared: requests.PreparedRequest, path: str
     ) -> tuple[int, dict[str, str], bytes] | Exception:
-        url = urlsplit(str(prepared.url))
-        origin = f"{url.scheme}://{url.netloc}"
-        path: str | None = None
-        for mount in self._mounts:
-            if mount.origin == origin:
-                path = mount.normalise(url.path or "/")
-                if path is not None:
-                    break
-        if path is None:
-            return self._blocked(prepared)
+        """Answer one intercepted request whose fake path is ``path``."""
+        url = str(prepared.url)
         try:
             body = _body_bytes(prepared.body)
         except UnicodeEncodeError as error:
@@ -125,7 +85,7 @@ class InProcessMock:
         request = FakeRequest(
             method=str(prepared.method).upper(),
             path=path,
-            query=url.query,
+            query=url.partition("?")[2].partition("#")[0],
             headers={name.lower(): value for name, value in prepared.headers.items()},
             body=body,
             origin=IN_PROCESS_ORIGIN,
@@ -143,22 +103,92 @@ class InProcessMock:
             )
         return response.status, dict(response.headers), response.body
 
+    def blocked(self, request: requests.PreparedRequest) -> requests.exceptions.ConnectionError:
+        """The error for a request this fake does not serve."""
+        message = blocked_message(
+            str(request.method), str(request.url), self._mounts, library="responses"
+        )
+        return requests.exceptions.ConnectionError(message, request=request)
+
+
+class _Interception:
+    """The process-wide patch of ``requests``, shared by every active ``InProcessMock``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._active: list[InProcessMock] = []
+        self._mock: responses.RequestsMock | None = None
+        self._previous_send: Callable[..., Any] = _NETWORK_SEND
+
+    def add(self, adapter: InProcessMock) -> None:
+        with self._lock:
+            if adapter in self._active:
+                return
+            if self._mock is None:
+                self._previous_send = HTTPAdapter.send
+                # ``responses`` types this hook positionally but calls it with keyword arguments.
+                elsewhere = cast("Any", self._send_elsewhere)
+                mock = responses.RequestsMock(
+                    assert_all_requests_are_fired=False, real_adapter_send=elsewhere
+                )
+                mock.start()
+                self._mock = mock
+            self._active.append(adapter)
+            self._register()
+
+    def remove(self, adapter: InProcessMock) -> None:
+        with self._lock:
+            if adapter not in self._active:
+                return
+            self._active.remove(adapter)
+            if self._active:
+                self._register()
+            elif self._mock is not None:
+                self._mock.stop(allow_assert=False)
+                self._mock = None
+
+    def _register(self) -> None:
+        """Make the shared mock intercept exactly the origins of the active adapters."""
+        assert self._mock is not None
+        self._mock.reset()
+        origins: list[str] = []
+        for adapter in self._active:
+            for mount in adapter.mounts:
+                if mount.pattern.pattern not in origins:
+                    origins.append(mount.pattern.pattern)
+        for pattern in origins:
+            for method in _METHODS:
+                self._mock.add_callback(
+                    method, re.compile(pattern), callback=self._callback, content_type=None
+                )
+        self._mock.add_passthru(re.compile(".*"))
+
+    def _callback(
+        self, prepared: requests.PreparedRequest
+    ) -> tuple[int, dict[str, str], bytes] | Exception:
+        with self._lock:
+            active = list(reversed(self._active))
+        for adapter in active:
+            path = fake_path(adapter.mounts, str(prepared.url))
+            if path is not None:
+                return adapter.answer(prepared, path)
+        if not active:
+            return requests.exceptions.ConnectionError(
+                "FakeTogether stopped while this request was under way", request=prepared
+            )
+        return active[0].blocked(prepared)
+
     def _send_elsewhere(
         self, adapter: HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
-        if self._previous_send is not _NETWORK_SEND:
+        with self._lock:
+            newest = self._active[-1] if self._active else None
+        if self._previous_send is not _NETWORK_SEND or newest is None:
             return self._previous_send(adapter, request, **kwargs)  # type: ignore[no-any-return]
-        raise self._blocked(request)
+        raise newest.blocked(request)
 
-    def _blocked(self, request: requests.PreparedRequest) -> requests.exceptions.ConnectionError:
-        intercepted = ", ".join(f"{m.origin}{m.root}" for m in reversed(self._mounts))
-        return requests.exceptions.ConnectionError(
-            f"FakeTogether blocked {request.method} {request.url}: it never opens real "
-            f"connections. It intercepts {intercepted} and serves {describe_routes()}. Pass "
-            "FakeTogether(base_urls=[...]) for another base URL, or mock other hosts with your own "
-            "`responses` started before the fake.",
-            request=request,
-        )
+
+_INTERCEPTION = _Interception()
 
 
 def _body_bytes(body: object) -> bytes:

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from together_image_fake._backend import FakeTogether
+from together_image_fake._errors import FakeTogetherError
+from together_image_fake._record import TogetherProxy
+from together_image_fake._replay import CassettePlayer
 
 TogetherMode = Literal["fake", "replay", "record", "live"]
 MODES: tuple[TogetherMode, ...] = ("fake", "replay", "record", "live")
@@ -24,7 +27,7 @@ CASSETTE_OPTIONS = ("cassette", "ignore", "allow_repeats")
 """Marker options that configure cassettes rather than ``FakeTogether``."""
 
 
-class ModeUnavailable(Exception):
+class ModeUnavailable(FakeTogetherError):
     """The chosen mode cannot run here (the plugin turns this into a skip with the reason)."""
 
 
@@ -96,14 +99,12 @@ def open_together_fake(
         path = root / path
     base_urls = tuple(options.get("base_urls", ()))
     if mode == "replay":
-        from together_image_fake._replay import CassettePlayer
-
         with CassettePlayer(
             path, ignore=ignore, allow_repeats=allow_repeats, base_urls=base_urls
         ) as player:
             yield player
         return
-    from together_image_fake._record import CassetteRecorder, TogetherProxy
+    from together_image_fake._record import CassetteRecorder
 
     key = environ["TOGETHER_API_KEY"]
     recorder = (

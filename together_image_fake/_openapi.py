@@ -13,13 +13,10 @@ treats ``null`` as "not given" [INF].
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from together_image_fake._validate import MAX_SIDE
 from together_image_fake._wire import JSON_CONTENT_TYPE, FakeRequest, FakeResponse, json_bytes
-
-if TYPE_CHECKING:
-    from together_image_fake._backend import FakeTogether
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -290,11 +287,9 @@ def openapi_document(base_url: str, model_ids: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def serve_openapi(
-    fake: FakeTogether, request: FakeRequest, params: Mapping[str, str]
-) -> FakeResponse:
-    """Route handler of ``GET /openapi.json``: the description, pointing at the caller's origin."""
-    document = openapi_document(f"{request.origin}/v1", fake.catalog.models)
+def serve_openapi(model_ids: Iterable[str], request: FakeRequest) -> FakeResponse:
+    """The answer to ``GET /openapi.json``: the description, pointing at the caller's origin."""
+    document = openapi_document(f"{request.origin}/v1", model_ids)
     body = json_bytes(document)
     headers = (
         ("Cache-Control", "no-store"),

@@ -6,21 +6,20 @@ known secret); ``save()`` scrubs everything once more with all the secrets learn
 cassette to ``Cassette.save``, whose scan refuses to write anything still key-like. Traffic gets
 in two ways. ``record_cassette()`` wraps ``requests``' ``HTTPAdapter.send`` for the duration of a
 ``with`` block, so it records our client or any ``requests``-based code, whatever the upstream.
-``TogetherProxy`` is a ``FakeTogether`` whose ``handle()`` forwards to a real upstream (Together,
-or another fake) with ``urllib3`` (below ``requests``, so the in-process interception never loops
-back), optionally recording: hosted in-process it serves pytest's ``record``/``live`` modes,
-hosted by the loopback server it is ``together-image-fake record``, a recording proxy for clients
-in any language. Recording is the one place the fake package opens outbound connections.
+``UpstreamProxy`` is the responder that forwards API requests to a real upstream (Together, or
+another fake) with ``urllib3`` (below ``requests``, so the in-process interception never loops
+back), optionally recording; a fake with it (``TogetherProxy``) hosted in-process serves pytest's
+``record``/``live`` modes, hosted by the loopback server it is ``together-image-fake record``, a
+recording proxy for clients in any language. Recording is the one place the fake package opens
+outbound connections.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
 import os
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -38,17 +37,15 @@ from together_image_fake._backend import FakeTogether
 from together_image_fake._cassette import (
     BlobPolicy,
     Cassette,
-    CassetteError,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
     content_type_of,
     json_style_of,
     render_json,
 )
-from together_image_fake._replay import call_fields
+from together_image_fake._interactions import Interaction, RecordedRequest, RecordedResponse
+from together_image_fake._mounts import BaseURL
 from together_image_fake._secrets import Scrubber, secrets_from_environment
-from together_image_fake._wire import FakeRequest, FakeResponse, ResponseAction
+from together_image_fake._state import CallDetails, FakeState
+from together_image_fake._wire import HOP_BY_HOP, FakeRequest, FakeResponse, ResponseAction
 
 DEFAULT_UPSTREAM = "https://api.together.ai/v1"
 """The real API's current base URL [DOC OPENAPI servers, 2026-04]."""
@@ -56,18 +53,6 @@ DEFAULT_UPSTREAM = "https://api.together.ai/v1"
 PLACEHOLDER_KEYS: tuple[str, ...] = ("together-fake-key",)
 """Keys the pytest fixtures send when a test gives none; the proxy swaps them for the real key."""
 
-# Headers that describe one hop, not the exchange; never recorded or forwarded.
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 _PROXY_TIMEOUT_S = 120.0
 logger = logging.getLogger("together_image_fake.record")
 
@@ -152,7 +137,7 @@ class CassetteRecorder:
                 headers=tuple(
                     (n, v)
                     for n, v in request_headers
-                    if n.lower() not in _HOP_BY_HOP and n.lower() != "content-length"
+                    if n.lower() not in HOP_BY_HOP and n.lower() != "content-length"
                 ),
                 body=request_body,
             )
@@ -252,7 +237,7 @@ def _recordable_response_headers(
     return tuple(
         (name, value)
         for name, value in headers
-        if name.lower() not in _HOP_BY_HOP
+        if name.lower() not in HOP_BY_HOP
         and name.lower() != "content-encoding"
         and not (encoded and name.lower() == "content-length")
     )
@@ -359,12 +344,8 @@ def _prepared_body(body: object) -> bytes:
 # ---- the forwarding proxy ---------------------------------------------------------------------
 
 
-class TogetherProxy(FakeTogether):
-    """A ``FakeTogether`` that forwards API requests to an upstream, optionally recording them.
-
-    Host it like any fake: ``with proxy:`` in-process (pytest's ``record``/``live`` modes) or
-    ``FakeTogetherServer(fake=proxy)`` (``together-image-fake record``). ``/_fake/…`` control
-    routes, the call log and the dashboard work as usual; everything else goes upstream.
+class UpstreamProxy:
+    """The responder that forwards API requests to an upstream, optionally recording them.
 
     Args:
         upstream: Base URL to forward to (``…/v1``).
@@ -372,9 +353,11 @@ class TogetherProxy(FakeTogether):
         api_key: Sent upstream instead of a missing key or a fixtures placeholder key
             (``PLACEHOLDER_KEYS``); other keys pass through unchanged.
         timeout_s: Read timeout for upstream answers (image models can take 20 s and more).
-        base_urls: Extra base URLs to intercept in-process.
         cdn_origin: Where ``/shrt/<id>`` image downloads go; by default the real CDN
             (``https://api.together.ai``) for a Together upstream, else the upstream's origin.
+
+    Raises:
+        ValueError: If ``upstream`` is not an ``http(s)`` URL.
     """
 
     def __init__(
@@ -384,42 +367,58 @@ class TogetherProxy(FakeTogether):
         recorder: CassetteRecorder | None = None,
         api_key: str | None = None,
         timeout_s: float = _PROXY_TIMEOUT_S,
-        base_urls: Sequence[str] = (),
         cdn_origin: str | None = None,
     ) -> None:
-        parts = urlsplit(upstream.rstrip("/"))
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"Expected an http(s) upstream base URL like {DEFAULT_UPSTREAM}, got {upstream!r}"
-            )
-        super().__init__(base_urls=base_urls)
+        base = BaseURL.parse(upstream, expected=f"upstream base URL like {DEFAULT_UPSTREAM}")
         self.upstream = upstream.rstrip("/")
         self.recorder = recorder
         self._api_key = api_key
-        self._origin = f"{parts.scheme}://{parts.netloc}"
-        self._root = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
-        self._keeps_v1 = parts.path.endswith("/v1")
-        together = (parts.hostname or "").endswith(("together.ai", "together.xyz"))
-        self._cdn_origin = cdn_origin or ("https://api.together.ai" if together else self._origin)
+        self._base = base
+        together = base.hostname.endswith(("together.ai", "together.xyz"))
+        self._cdn_origin = cdn_origin or ("https://api.together.ai" if together else base.origin)
         self._timeout = urllib3.Timeout(connect=10.0, read=timeout_s)
         self._pool = urllib3.PoolManager()
 
     def target_url(self, request: FakeRequest) -> str:
         """The upstream URL a request is forwarded to."""
+        base = self._base
         if request.path.startswith("/shrt/"):
             url = self._cdn_origin + request.path
-        elif self._keeps_v1 or not request.path.startswith("/v1"):
-            url = self._origin + self._root + request.path
+        elif base.keeps_v1 or not request.path.startswith("/v1"):
+            url = base.origin + base.root + request.path
         else:
-            url = self._origin + self._root + request.path[3:]
+            url = base.origin + base.root + request.path[3:]
         parts = urlsplit(url)
         return urlunsplit((parts.scheme, parts.netloc, parts.path, request.query, ""))
 
-    def handle(self, request: FakeRequest) -> FakeResponse:
-        """Forward to the upstream (the control API ``/_fake/…`` is served locally)."""
-        if request.path.startswith("/_fake"):
-            return super().handle(request)
-        ctx = self._context()
+    # ---- the responder interface: every API route goes upstream -------------------------------
+
+    def reset(self) -> None:
+        """Nothing to forget (the recording keeps everything)."""
+
+    def close(self) -> None:
+        """Close upstream connections."""
+        self._pool.clear()
+
+    def generate(self, request: FakeRequest, state: FakeState) -> FakeResponse:
+        """Forward ``POST /v1/images/generations``."""
+        return self.forward(request, state)
+
+    def list_models(self, request: FakeRequest, state: FakeState) -> FakeResponse:
+        """Forward ``GET /v1/models``."""
+        return self.forward(request, state)
+
+    def cdn_image(self, request: FakeRequest, state: FakeState, ident: str) -> FakeResponse:
+        """Forward ``GET /shrt/<id>`` to the CDN."""
+        return self.forward(request, state)
+
+    def unknown_route(self, request: FakeRequest, state: FakeState, message: str) -> FakeResponse:
+        """Forward any other API path."""
+        return self.forward(request, state)
+
+    def forward(self, request: FakeRequest, state: FakeState) -> FakeResponse:
+        """Send ``request`` upstream, record the exchange, log the call and return the answer."""
+        ctx = state.begin()
         url = self.target_url(request)
         headers = self._forward_headers(request.headers)
         try:
@@ -449,7 +448,7 @@ class TogetherProxy(FakeTogether):
                     request_body=request.body,
                     action=action,
                 )
-            return self._log(ctx, request, FakeResponse(status=0, action=action), {})
+            return state.record(ctx, request, FakeResponse(status=0, action=action))
         response_headers = _recordable_response_headers(tuple(answer.headers.items()))
         if self.recorder is not None:
             self.recorder.add(
@@ -462,24 +461,21 @@ class TogetherProxy(FakeTogether):
                 response_body=answer.data,
             )
         response = FakeResponse(status=answer.status, headers=response_headers, body=answer.data)
-        return self._log(ctx, request, response, call_fields(_json_or_none(request.body)))
+        body = _json_or_none(request.body)
+        details = CallDetails.from_body(body if isinstance(body, dict) else None)
+        return state.record(ctx, request, response, details)
 
     def _forward_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         forwarded = {
             name: value
             for name, value in headers.items()
-            if name.lower() not in _HOP_BY_HOP and name.lower() not in ("host", "content-length")
+            if name.lower() not in HOP_BY_HOP and name.lower() not in ("host", "content-length")
         }
         if self._api_key:
             key = forwarded.get("authorization", "").partition(" ")[2]
             if not key.strip() or key.strip() in PLACEHOLDER_KEYS:
                 forwarded["authorization"] = f"Bearer {self._api_key}"
         return forwarded
-
-    def stop(self) -> None:
-        """Stop intercepting and close upstream connections."""
-        super().stop()
-        self._pool.clear()
 
 
 def _json_or_none(body: bytes) -> Any:
@@ -489,94 +485,58 @@ def _json_or_none(body: bytes) -> Any:
         return None
 
 
-# ---- command line -----------------------------------------------------------------------------
+# ---- the named fake: a FakeTogether whose responder forwards upstream ---------------------
 
 
-def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``together-image-fake record`` to the command line's subparsers."""
-    record = commands.add_parser(
-        "record",
-        help="record traffic to a cassette through a local proxy",
-        description=(
-            "Serve a recording proxy on loopback: point any client at the printed base URL, its "
-            "requests go to --upstream, and every exchange is recorded. On Ctrl+C or SIGTERM the "
-            "cassette is scrubbed, scanned for secrets and saved (or refused, exit status 1)."
-        ),
-    )
-    record.add_argument("--cassette", required=True, metavar="PATH", help="cassette file to write")
-    record.add_argument(
-        "--upstream",
-        default=DEFAULT_UPSTREAM,
-        metavar="URL",
-        help="base URL to forward to (default: %(default)s)",
-    )
-    from together_image_fake._cli import add_bind_arguments
+class TogetherProxy(FakeTogether):
+    """A ``FakeTogether`` that forwards API requests to an upstream (its responder is an
+    ``UpstreamProxy``), optionally recording them.
 
-    add_bind_arguments(record, default_port=8788)
-    record.add_argument(
-        "--secret",
-        dest="secrets",
-        action="append",
-        default=[],
-        metavar="VALUE",
-        help="a secret value to scrub besides TOGETHER_API_KEY and seen bearer keys (repeatable)",
-    )
-    record.add_argument(
-        "--allow",
-        action="append",
-        default=[],
-        metavar="REGEX",
-        help="a benign pattern the secret scan must not flag (repeatable)",
-    )
-    record.add_argument(
-        "--elide-images",
-        action="store_true",
-        help="leave image bytes out (keep size, type and hash) instead of sidecar files",
-    )
-    record.add_argument(
-        "--api-key-from-env",
-        action="store_true",
-        help="send TOGETHER_API_KEY upstream for requests that carry no key",
-    )
-    record.set_defaults(run=_run_record)
+    Host it like any fake: ``with proxy:`` in-process (pytest's ``record``/``live`` modes) or
+    ``FakeTogetherServer(fake=proxy)`` (``together-image-fake record``). ``/_fake/…`` control
+    routes, the call log and the dashboard work as usual; the API routes go upstream.
 
+    Args:
+        upstream: Base URL to forward to (``…/v1``).
+        recorder: Records every forwarded exchange when given.
+        api_key: Sent upstream instead of a missing key or a fixtures placeholder key; other keys
+            pass through unchanged.
+        timeout_s: Read timeout for upstream answers.
+        base_urls: Extra base URLs to intercept in-process.
+        cdn_origin: Where ``/shrt/<id>`` image downloads go (see ``UpstreamProxy``).
 
-def _run_record(args: argparse.Namespace) -> int:
-    recorder = CassetteRecorder(
-        args.cassette,
-        secrets=args.secrets,
-        blobs="elide" if args.elide_images else "sidecar",
-        allow=args.allow,
-        meta={"upstream": args.upstream},
-    )
-    try:
-        proxy = TogetherProxy(
-            args.upstream,
-            recorder=recorder,
-            api_key=os.environ.get("TOGETHER_API_KEY") if args.api_key_from_env else None,
-        )
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    from together_image_fake._cli import serve_until_signalled
+    Raises:
+        ValueError: If ``upstream`` is not an ``http(s)`` URL.
+    """
 
-    status = serve_until_signalled(
-        proxy,
-        host=args.host,
-        port=args.port,
-        announce=lambda server: print(
-            f"Recording to {args.cassette}: proxy at {server.base_url} -> {args.upstream}",
-            flush=True,
-        ),
-    )
-    if status:
-        return status
-    try:
-        path = recorder.save()
-    except CassetteError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(
-        f"Saved {len(recorder.interactions)} interaction(s) to {path}", file=sys.stderr, flush=True
-    )
-    return 0
+    def __init__(
+        self,
+        upstream: str | None = None,
+        *,
+        recorder: CassetteRecorder | None = None,
+        api_key: str | None = None,
+        timeout_s: float | None = None,
+        base_urls: Sequence[str] = (),
+        cdn_origin: str | None = None,
+    ) -> None:
+        options: dict[str, Any] = {"recorder": recorder, "api_key": api_key}
+        if upstream is not None:
+            options["upstream"] = upstream
+        if timeout_s is not None:
+            options["timeout_s"] = timeout_s
+        self.proxy = UpstreamProxy(cdn_origin=cdn_origin, **options)
+        super().__init__(responder=self.proxy, base_urls=base_urls)
+
+    @property
+    def upstream(self) -> str:
+        """The base URL requests are forwarded to."""
+        return self.proxy.upstream
+
+    @property
+    def recorder(self) -> CassetteRecorder | None:
+        """The recorder, when recording."""
+        return self.proxy.recorder
+
+    def target_url(self, request: FakeRequest) -> str:
+        """The upstream URL a request is forwarded to."""
+        return self.proxy.target_url(request)

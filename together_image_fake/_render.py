@@ -168,20 +168,12 @@ class RenderSpec:
 
     def info(self, request_id: str | None) -> FakeImageInfo:
         """Return the metadata this spec embeds for the request ``request_id``."""
-        return FakeImageInfo(
-            request_id=request_id,
-            model=self.model,
-            prompt=self.prompt,
-            negative_prompt=self.negative_prompt,
-            width=self.width,
-            height=self.height,
-            seed=self.seed,
-            steps=self.steps,
-            index=self.index,
-            output_format=self.output_format,
-            input_sha256=self.input_sha256,
-            input_url=self.input_url,
-        )
+        # Every info field but the request id is a spec field of the same name.
+        copied = {name: getattr(self, name) for name in _SPEC_INFO_FIELDS}
+        return FakeImageInfo(request_id=request_id, **copied)
+
+
+_SPEC_INFO_FIELDS = tuple(f.name for f in fields(FakeImageInfo) if f.name != "request_id")
 
 
 class Renderer:
@@ -234,12 +226,6 @@ class Renderer:
             while self._cache_size > self._cache_limit:
                 _, evicted = self._cache.popitem(last=False)
                 self._cache_size -= len(evicted)
-
-    def clear(self) -> None:
-        """Empty the cache."""
-        with self._lock:
-            self._cache.clear()
-            self._cache_size = 0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,24 +1,23 @@
-"""Replaying cassettes: ``CassettePlayer`` answers requests from recorded interactions.
+"""Replaying cassettes: ``CassetteReplay``, the responder that answers from recorded interactions.
 
-``CassettePlayer`` is a ``FakeTogether`` whose ``handle()`` looks requests up in a cassette instead
-of validating and rendering, so every adapter hosts it unchanged: in-process (``with player:``),
-the loopback server (``FakeTogetherServer(fake=player)``), the WSGI app. The control API, call log
-and dashboard keep working. A request matches an interaction on method, API path (``/v1/…`` or
-``/shrt/…``, whatever the host), query (scrubbed values match anything) and canonical JSON body
-minus the ignored fields (``seed`` is a common one); headers are not compared. Interactions play
-once each, in order, unless ``allow_repeats``. When nothing matches, ``CassetteMismatchError``
-shows the request and a field-by-field diff against the nearest recorded interactions, in the
-spirit of ``responses``' "no match" messages.
+A fake whose responder is a ``CassetteReplay`` (``CassettePlayer(path)``,
+``FakeTogether.from_cassette(path)``) is hosted unchanged by every adapter: in-process, the
+loopback server, the WSGI app; the control API, call log and dashboard keep working. A request
+matches an interaction on method, API path (``/v1/…`` or ``/shrt/…``, whatever the host), query
+(scrubbed values match anything) and canonical JSON body minus the ignored fields (``seed`` is a
+common one); headers are not compared. ``match()`` both decides and explains: it returns
+``(ok, reasons)``. Interactions play once each, in order, unless ``allow_repeats``. When nothing
+matches, ``CassetteMismatchError`` shows the request and the reasons against the nearest recorded
+interactions, in the spirit of ``responses``' "no match" messages.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
 import re
-import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +25,12 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from together_image_fake._backend import FakeTogether
-from together_image_fake._cassette import (
-    Cassette,
-    CassetteError,
-    Interaction,
-    api_path,
-)
+from together_image_fake._cassette import Cassette, api_path
+from together_image_fake._errors import FakeAPIError, error_response
+from together_image_fake._interactions import CassetteError, Interaction
 from together_image_fake._secrets import SCRUBBED
-from together_image_fake._wire import JSON_CONTENT_TYPE, FakeRequest, FakeResponse, etag, json_bytes
+from together_image_fake._state import CallDetails, FakeState
+from together_image_fake._wire import FakeRequest, FakeResponse, etag
 
 MismatchPolicy = Literal["raise", "respond"]
 
@@ -67,11 +64,12 @@ class _Key:
     body: Any
 
 
-class CassettePlayer(FakeTogether):
-    """A fake that answers from a cassette.
+class CassetteReplay:
+    """The responder that answers from a cassette.
 
     Args:
-        cassette: A ``Cassette`` or the path of a cassette file.
+        cassette: The cassette.
+        source: How reports name it (its path).
         ignore: Body fields left out of matching: top-level names (``"seed"``) or dotted paths
             (``"image_loras.0.scale"``).
         allow_repeats: Once every interaction matching a request has played, play the last one
@@ -81,29 +79,22 @@ class CassettePlayer(FakeTogether):
             the report as the message and code ``"cassette_mismatch"`` (for server mode).
         rewrite_urls: Point ``…/shrt/<id>`` image URLs in replayed bodies at the origin the
             client called (changes the bytes and Etag; needed in server mode to fetch images).
-        base_urls: Extra base URLs to intercept in-process.
-        sleep: Sleep function for the in-process adapter.
-
-    Raises:
-        CassetteFormatError: If the cassette file cannot be read.
     """
 
     def __init__(
         self,
-        cassette: Cassette | str | Path,
+        cassette: Cassette,
         *,
+        source: str = "<cassette>",
         ignore: Iterable[str] = (),
         allow_repeats: bool = False,
         on_mismatch: MismatchPolicy = "raise",
         rewrite_urls: bool = False,
-        base_urls: Sequence[str] = (),
-        sleep: Callable[[float], None] | None = None,
     ) -> None:
         if on_mismatch not in ("raise", "respond"):
             raise ValueError(f"on_mismatch must be 'raise' or 'respond', got {on_mismatch!r}")
-        super().__init__(base_urls=base_urls, sleep=sleep)
-        self.source = str(cassette) if not isinstance(cassette, Cassette) else "<cassette>"
-        self.cassette = cassette if isinstance(cassette, Cassette) else Cassette.load(cassette)
+        self.source = source
+        self.cassette = cassette
         self.ignore = tuple(ignore)
         self.allow_repeats = allow_repeats
         self.on_mismatch: MismatchPolicy = on_mismatch
@@ -111,15 +102,18 @@ class CassettePlayer(FakeTogether):
         self._keys = [
             _recorded_key(interaction, self.ignore) for interaction in self.cassette.interactions
         ]
+        self._lock = threading.Lock()
         self._plays = [0] * len(self._keys)
         self.mismatches: list[CassetteMismatchError] = []
 
     def reset(self) -> None:
-        """Forget the call log and mismatches and make every interaction playable again."""
-        super().reset()
+        """Forget mismatches and make every interaction playable again."""
         with self._lock:
             self._plays = [0] * len(self._keys)
             self.mismatches = []
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     @property
     def play_counts(self) -> list[int]:
@@ -138,10 +132,11 @@ class CassettePlayer(FakeTogether):
 
     def assert_all_played(self) -> None:
         """Raise ``AssertionError`` naming every interaction no request played."""
+        plays = self.play_counts
         missing = [
             f"  #{index} {interaction.request.method} {api_path(interaction.request.url)}"
             for index, interaction in enumerate(self.cassette.interactions)
-            if self._plays[index] == 0
+            if plays[index] == 0
         ]
         if missing:
             raise AssertionError(
@@ -149,28 +144,49 @@ class CassettePlayer(FakeTogether):
                 + "\n".join(missing)
             )
 
-    def handle(self, request: FakeRequest) -> FakeResponse:
-        """Answer from the cassette (the control API ``/_fake/…`` is served as usual)."""
-        if request.path.startswith("/_fake"):
-            return super().handle(request)
-        ctx = self._context()
+    # ---- the responder interface: every API route answers from the cassette -------------------
+
+    def generate(self, request: FakeRequest, state: FakeState) -> FakeResponse:
+        """Answer ``POST /v1/images/generations`` from the cassette."""
+        return self.replay(request, state)
+
+    def list_models(self, request: FakeRequest, state: FakeState) -> FakeResponse:
+        """Answer ``GET /v1/models`` from the cassette."""
+        return self.replay(request, state)
+
+    def cdn_image(self, request: FakeRequest, state: FakeState, ident: str) -> FakeResponse:
+        """Answer ``GET /shrt/<id>`` from the cassette."""
+        return self.replay(request, state)
+
+    def unknown_route(self, request: FakeRequest, state: FakeState, message: str) -> FakeResponse:
+        """Answer any other API path from the cassette (it may hold any recorded route)."""
+        return self.replay(request, state)
+
+    def replay(self, request: FakeRequest, state: FakeState) -> FakeResponse:
+        """Play the first unplayed interaction matching ``request``, and log the call.
+
+        Raises:
+            CassetteMismatchError: When nothing matches and ``on_mismatch="raise"``.
+        """
+        ctx = state.begin()
         key = _incoming_key(request, self.ignore)
+        details = CallDetails.from_body(key.body if isinstance(key.body, dict) else None)
         with self._lock:
             index = self._choose(key)
             if index is not None:
                 self._plays[index] += 1
-        if index is None:
-            error = CassetteMismatchError(request, self._report(request, key))
-            with self._lock:
+            else:
+                error = CassetteMismatchError(request, self._report(request, key))
                 self.mismatches.append(error)
+        if index is None:
             if self.on_mismatch == "raise":
                 raise error
-            return self._log(ctx, request, _mismatch_response(error), _log_fields(key))
+            return state.record(ctx, request, _mismatch_response(error), details)
         response = self._response(self.cassette.interactions[index], request)
-        return self._log(ctx, request, response, _log_fields(key))
+        return state.record(ctx, request, response, details)
 
     def _choose(self, key: _Key) -> int | None:
-        matching = [i for i, recorded in enumerate(self._keys) if _matches(recorded, key)]
+        matching = [i for i, recorded in enumerate(self._keys) if match(recorded, key)[0]]
         for index in matching:
             if self._plays[index] == 0:
                 return index
@@ -203,9 +219,8 @@ class CassettePlayer(FakeTogether):
             lines.append(f"  body: {_show(key.body, limit=400)}")
         if self.ignore:
             lines.append(f"  (ignored body fields: {', '.join(self.ignore)})")
-        already = [
-            i for i, recorded in enumerate(self._keys) if _matches(recorded, key) and self._plays[i]
-        ]
+        outcomes = [match(recorded, key) for recorded in self._keys]
+        already = [i for i, (ok, _) in enumerate(outcomes) if ok and self._plays[i]]
         if already:
             lines.append(
                 f"It matches interaction(s) {', '.join(f'#{i}' for i in already)}, but each was "
@@ -215,18 +230,21 @@ class CassettePlayer(FakeTogether):
         if not self._keys:
             lines.append("The cassette has no interactions.")
             return "\n".join(lines)
-        ranked = sorted(range(len(self._keys)), key=lambda i: (_distance(self._keys[i], key), i))
+        ranked = sorted(
+            range(len(self._keys)),
+            key=lambda i: (_distance(self._keys[i], key, outcomes[i][1]), i),
+        )
         lines.append("Nearest recorded interactions:")
         for index in ranked[:_NEAREST]:
             recorded = self._keys[index]
-            differences = _differences(recorded, key)
+            reasons = outcomes[index][1]
             lines.append(
                 f"  #{index} {recorded.method} {recorded.path} (played "
-                f"{self._plays[index]} time(s)): {len(differences)} difference(s)"
+                f"{self._plays[index]} time(s)): {len(reasons)} difference(s)"
             )
-            lines.extend(f"      {difference}" for difference in differences[:8])
-            if len(differences) > 8:
-                lines.append(f"      … and {len(differences) - 8} more")
+            lines.extend(f"      {reason}" for reason in reasons[:8])
+            if len(reasons) > 8:
+                lines.append(f"      … and {len(reasons) - 8} more")
         if len(self._keys) > _NEAREST:
             lines.append(f"  ({len(self._keys) - _NEAREST} more interaction(s) not shown)")
         return "\n".join(lines)
@@ -281,6 +299,17 @@ def _without(value: Any, path: list[str]) -> Any:
             return value[:index] + value[index + 1 :]
         return [*value[:index], _without(value[index], rest), *value[index + 1 :]]
     return value
+
+
+def match(recorded: _Key, incoming: _Key) -> tuple[bool, list[str]]:
+    """Whether an incoming request matches a recorded one, and if not, every reason why.
+
+    One function decides and explains (the ``responses`` library's matchers do the same), so a
+    mismatch report can never disagree with the decision.
+    """
+    if _matches(recorded, incoming):
+        return True, []
+    return False, _differences(recorded, incoming) or ["the request differs in form"]
 
 
 def _matches(recorded: _Key, incoming: _Key) -> bool:
@@ -374,13 +403,13 @@ def _differences(recorded: _Key, incoming: _Key) -> list[str]:
     return found
 
 
-def _distance(recorded: _Key, incoming: _Key) -> int:
+def _distance(recorded: _Key, incoming: _Key, reasons: list[str]) -> int:
     score = 0
     if recorded.method != incoming.method:
         score += 1000
     if recorded.path != incoming.path:
         score += 100
-    return score + len(_differences(recorded, incoming))
+    return score + len(reasons)
 
 
 def _show(value: Any, limit: int = _SHOWN) -> str:
@@ -416,93 +445,88 @@ def _refreshed(name: str, value: str, body: bytes) -> str:
     return value
 
 
-def _log_fields(key: _Key) -> dict[str, Any]:
-    return call_fields(key.body)
-
-
-def call_fields(body: Any) -> dict[str, Any]:
-    """The call-log fields (``body``, ``model``, ``prompt``, ``response_format``) of a parsed
-    request body, for fakes that answer without validating."""
-    body = body if isinstance(body, dict) else None
-    fields: dict[str, Any] = {"body": body}
-    for name in ("model", "prompt", "response_format"):
-        if body is not None and isinstance(body.get(name), str):
-            fields[name] = body[name]
-    return fields
-
-
 def _mismatch_response(error: CassetteMismatchError) -> FakeResponse:
-    body = json_bytes(
-        {
-            "id": None,
-            "error": {
-                "message": error.report,
-                "type": "invalid_request_error",
-                "param": None,
-                "code": "cassette_mismatch",
-            },
-        }
-    )
-    headers = (("Content-Length", str(len(body))), ("Content-Type", JSON_CONTENT_TYPE))
-    return FakeResponse(status=404, headers=headers, body=body)
+    api_error = FakeAPIError(404, error.report, code="cassette_mismatch")
+    return error_response(api_error, request_id=None)
 
 
-# ---- command line -----------------------------------------------------------------------------
+# ---- the named fake: a FakeTogether whose responder replays a cassette --------------------
+# It adds no behaviour: it builds its responder and forwards that responder's own accessors, so
+# ``isinstance(fake, CassettePlayer)`` and ``with CassettePlayer(path) as player:`` read naturally.
 
 
-def add_replay_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``together-image-fake replay`` to the command line's subparsers."""
-    replay = commands.add_parser(
-        "replay",
-        help="serve a cassette over HTTP",
-        description=(
-            "Answer requests from a recorded cassette over HTTP until interrupted, for clients in "
-            "any language. A request no interaction matches gets a 404 whose message explains "
-            "the nearest recorded ones (code cassette_mismatch)."
-        ),
-    )
-    replay.add_argument("--cassette", required=True, metavar="PATH", help="cassette to replay")
-    from together_image_fake._cli import DEFAULT_PORT, add_bind_arguments
+class CassettePlayer(FakeTogether):
+    """A ``FakeTogether`` that answers from a cassette (its responder is a ``CassetteReplay``).
 
-    add_bind_arguments(replay, default_port=DEFAULT_PORT)
-    replay.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="FIELD",
-        help="body field left out of matching, e.g. seed (repeatable)",
-    )
-    replay.add_argument(
-        "--allow-repeats", action="store_true", help="replay the last match again once all played"
-    )
-    replay.add_argument(
-        "--keep-urls",
-        action="store_true",
-        help="keep recorded /shrt/ image URLs instead of pointing them at this server",
-    )
-    replay.set_defaults(run=_run_replay)
+    Args:
+        cassette: A ``Cassette`` or the path of a cassette file.
+        ignore: Body fields left out of matching: top-level names (``"seed"``) or dotted paths
+            (``"image_loras.0.scale"``).
+        allow_repeats: Once every interaction matching a request has played, play the last one
+            again instead of failing (useful for polling or retry loops).
+        on_mismatch: ``"raise"`` raises ``CassetteMismatchError`` out of ``handle()`` (in-process
+            tests fail with the report); ``"respond"`` answers 404 in the real error shape with
+            the report as the message and code ``"cassette_mismatch"`` (for server mode).
+        rewrite_urls: Point ``…/shrt/<id>`` image URLs in replayed bodies at the origin the
+            client called (changes the bytes and Etag; needed in server mode to fetch images).
+        base_urls: Extra base URLs to intercept in-process.
+        sleep: Sleep function for the in-process adapter.
 
+    Raises:
+        CassetteFormatError: If the cassette file cannot be read.
+    """
 
-def _run_replay(args: argparse.Namespace) -> int:
-    from together_image_fake._cli import serve_until_signalled
-
-    try:
-        player = CassettePlayer(
-            args.cassette,
-            ignore=args.ignore,
-            allow_repeats=args.allow_repeats,
-            on_mismatch="respond",
-            rewrite_urls=not args.keep_urls,
+    def __init__(
+        self,
+        cassette: Cassette | str | Path,
+        *,
+        ignore: Iterable[str] = (),
+        allow_repeats: bool = False,
+        on_mismatch: MismatchPolicy = "raise",
+        rewrite_urls: bool = False,
+        base_urls: Sequence[str] = (),
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        loaded = cassette if isinstance(cassette, Cassette) else Cassette.load(cassette)
+        self.replay = CassetteReplay(
+            loaded,
+            source=str(cassette) if not isinstance(cassette, Cassette) else "<cassette>",
+            ignore=ignore,
+            allow_repeats=allow_repeats,
+            on_mismatch=on_mismatch,
+            rewrite_urls=rewrite_urls,
         )
-    except (CassetteError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    count = len(player.cassette.interactions)
-    return serve_until_signalled(
-        player,
-        host=args.host,
-        port=args.port,
-        announce=lambda server: print(
-            f"Replaying {args.cassette} ({count} interactions) at {server.base_url}", flush=True
-        ),
-    )
+        super().__init__(responder=self.replay, base_urls=base_urls, sleep=sleep)
+
+    @property
+    def cassette(self) -> Cassette:
+        """The cassette being replayed."""
+        return self.replay.cassette
+
+    @property
+    def source(self) -> str:
+        """Where the cassette came from."""
+        return self.replay.source
+
+    @property
+    def ignore(self) -> tuple[str, ...]:
+        """Body fields left out of matching."""
+        return self.replay.ignore
+
+    @property
+    def mismatches(self) -> list[CassetteMismatchError]:
+        """Every mismatch so far (also in ``on_mismatch="respond"`` mode)."""
+        return self.replay.mismatches
+
+    @property
+    def play_counts(self) -> list[int]:
+        """How many times each interaction was played, in cassette order."""
+        return self.replay.play_counts
+
+    def unplayed(self) -> list[Interaction]:
+        """The interactions no request has played yet."""
+        return self.replay.unplayed()
+
+    def assert_all_played(self) -> None:
+        """Raise ``AssertionError`` naming every interaction no request played."""
+        self.replay.assert_all_played()

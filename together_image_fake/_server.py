@@ -7,8 +7,8 @@ and writes it out, carrying out connection-level faults itself: latency, a dropp
 ("reset") and a stall past the client's timeout ("timeout"). Problems the backend never sees (a
 malformed request line, a bad ``Content-Length``, a body over the size limit) are answered by the
 server in the real error shape. Slow clients, truncated bodies and abrupt disconnects end only their
-own connection; ``stop()`` closes every connection and joins every thread it started. The parsing
-helpers here are shared with the WSGI adapter so both build the same ``FakeRequest``.
+own connection; ``stop()`` closes every connection and joins every thread it started. Request
+parsing is shared with the WSGI adapter (``_http``), so both build the same ``FakeRequest``.
 """
 
 from __future__ import annotations
@@ -16,32 +16,28 @@ from __future__ import annotations
 import contextlib
 import http.server
 import logging
-import random
-import re
 import select
 import socket
 import socketserver
 import struct
 import threading
 import time
-from collections.abc import Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
-from urllib.parse import urlsplit
 
 from together_image_fake._backend import FakeTogether
-from together_image_fake._validate import FakeAPIError, server_error
-from together_image_fake._wire import (
-    JSON_CONTENT_TYPE,
-    FakeRequest,
-    FakeResponse,
-    WireIds,
-    etag,
-    http_date,
-    json_bytes,
-    sorted_headers,
+from together_image_fake._http import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT_HOLD_S,
+    RequestRejected,
+    answer,
+    lower_headers,
+    origin_for,
+    parse_content_length,
+    split_target,
 )
+from together_image_fake._wire import FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -54,13 +50,6 @@ __all__ = [
 
 logger = logging.getLogger("together_image_fake.server")
 
-# [INF] Together publishes no request-size limit; its 413 text "Request entity too large" is [3P]
-# (reference §4.2). 32 MiB comfortably holds a data-URL image of a few megapixels.
-DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-# [INF] Longer than the 60 s default timeouts of the SDKs and our client ([SDK] reference §6), so a
-# client with default settings times out before the server lets go; a client that gives up earlier
-# closes its socket, which ends the hold at once.
-DEFAULT_TIMEOUT_HOLD_S = 90.0
 DEFAULT_IDLE_TIMEOUT_S = 30.0
 # How long a rejected body (413) is read and thrown away so the client sees the answer instead of a
 # reset caused by closing a socket with unread data.
@@ -70,131 +59,6 @@ _POLL_S = 0.05
 # How often the accept loop checks for stop(): short, so starting and stopping a server per test
 # stays cheap (about 10 ms).
 _ACCEPT_POLL_S = 0.01
-_HOST_HEADER = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
-
-
-class RequestRejected(Exception):
-    """A request the adapter answers itself, before the backend sees it.
-
-    Attributes:
-        status: The HTTP status to answer with.
-        message: The error message for the body.
-    """
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-    def response(self) -> FakeResponse:
-        """The answer in the real error shape (``invalid_request_error``, as the gateway's)."""
-        return error_response(FakeAPIError(self.status, self.message, stage="gateway"))
-
-
-def error_response(error: FakeAPIError) -> FakeResponse:
-    """Serialize an error the adapter answers itself, exactly as the backend writes its errors.
-
-    Args:
-        error: The error (status, message, type, code), built with the backend's own constructors.
-
-    Returns:
-        A ``FakeResponse`` whose body is ``{"id", "error": {"message", "type", "param", "code"}}``
-        in the real pretty-printed form, with the gateway's headers (``Cf-Ray``, ``Etag``...).
-    """
-    ids = WireIds.draw(random.Random())
-    body = json_bytes(error.body(ids.request_id))
-    headers = {
-        "Cf-Ray": ids.ray,
-        "Content-Length": str(len(body)),
-        "Content-Type": JSON_CONTENT_TYPE,
-        "Date": http_date(time.time()),
-        "Etag": etag(body),
-        "Server": "cloudflare",
-        **error.headers,
-    }
-    return FakeResponse(status=error.status, headers=sorted_headers(headers), body=body)
-
-
-def split_target(target: str) -> tuple[str, str, str | None]:
-    """Split an HTTP request target into path, query and the origin it names, if absolute.
-
-    Args:
-        target: The request target from the request line (origin form ``/v1/x?a=1`` or absolute form
-            ``http://host:port/v1/x``).
-
-    Returns:
-        ``(path, query, origin)``; ``origin`` is ``scheme://netloc`` for an absolute-form target and
-        ``None`` otherwise. An empty path becomes ``/``.
-
-    Raises:
-        RequestRejected: 400 for an absolute-form target that is not a URL (e.g. ``http://[::1/x``).
-    """
-    if target.startswith(("http://", "https://")):
-        try:
-            parts = urlsplit(target)
-        except ValueError as error:
-            raise RequestRejected(
-                400, f"Malformed request target {target[:200]!r}: {error}."
-            ) from error
-        return parts.path or "/", parts.query, f"{parts.scheme}://{parts.netloc}"
-    path, _, query = target.partition("?")
-    return path or "/", query, None
-
-
-def origin_for(host_header: str | None, *, scheme: str, fallback: str) -> str:
-    """Return the origin the client addressed, from its ``Host`` header when that is well formed.
-
-    Args:
-        host_header: The ``Host`` header value, if any.
-        scheme: ``http`` or ``https``.
-        fallback: The origin to use when the header is absent or not a plain ``host[:port]``.
-
-    Returns:
-        ``scheme://host[:port]``.
-    """
-    if host_header is not None and _HOST_HEADER.match(host_header.strip()):
-        return f"{scheme}://{host_header.strip()}"
-    return fallback
-
-
-def parse_content_length(values: list[str], *, limit: int) -> int | None:
-    """Validate the ``Content-Length`` header values of one request.
-
-    Args:
-        values: Every ``Content-Length`` value the request carried (repeated headers included).
-        limit: The largest body accepted, in bytes.
-
-    Returns:
-        The declared length, or ``None`` when there is no ``Content-Length``.
-
-    Raises:
-        RequestRejected: 400 for a value that is not one non-negative integer (or for repeated,
-            different values), 413 for a length above ``limit``.
-    """
-    if not values:
-        return None
-    distinct = {value.strip() for value in values}
-    declared = next(iter(distinct))
-    if len(distinct) != 1 or not (declared.isascii() and declared.isdigit()):
-        shown = ", ".join(repr(value) for value in values)
-        raise RequestRejected(
-            400, f"Invalid Content-Length header: expected one non-negative integer, got {shown}."
-        )
-    length = int(declared)
-    if length > limit:
-        raise RequestRejected(
-            413, f"Request entity too large: {length} bytes, the limit is {limit} bytes."
-        )
-    return length
-
-
-def lower_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-case header names, joining repeated headers with ``", "`` as HTTP allows."""
-    headers: dict[str, str] = {}
-    for name, value in items:
-        key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return headers
 
 
 class FakeTogetherServer:
@@ -512,11 +376,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             origin=absolute_origin
             or origin_for(self.headers.get("Host"), scheme="http", fallback=owner.origin),
         )
-        try:
-            response = owner.fake.handle(request)
-        except Exception:
-            logger.exception("the fake's backend failed on %s %s", request.method, path)
-            response = error_response(server_error())
+        response = answer(owner.fake.handle, request, logger.exception)
         if response.delay_s > 0 and not self._wait(response.delay_s):
             self.close_connection = True
             self._log(started, path, None, note="client left during the latency fault")

@@ -3,8 +3,7 @@
 Every check answers with the status, ``type``, ``code`` and message the real API uses where they
 are known ([REC] 401 invalid_api_key, 404 model_not_available, 400 width, 500 for non-image
 models) and in the same style where they are not ([INF], relaxed by ``strict=False``). The named
-errors that faults inject (``rate_limited``, ``credit_limit``…) are built here too, so a fault and
-a real check produce the same bytes.
+errors themselves live in ``_errors``, shared with the faults that inject them.
 """
 
 from __future__ import annotations
@@ -12,22 +11,28 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import http
 import io
 import json
 import math
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from PIL import Image
 
 from together_image_fake._catalog import Catalog, ModelSpec, Rule, is_non_image_model
+from together_image_fake._errors import (
+    FakeAPIError,
+    invalid_api_key,
+    invalid_value,
+    missing_parameter,
+    model_not_available,
+    server_error,
+)
 from together_image_fake._render import OutputFormat
 
-Stage = Literal["gateway", "backend"]
 ResponseFormat = Literal["url", "base64"]
 RemoteImagePolicy = Literal["record", "reject"]
 
@@ -42,237 +47,6 @@ _INPUT_FORMATS = {
 }
 _DATA_URL = re.compile(r"^data:(?P<type>[^,;]*)(?P<params>(;[^,;]*)*),(?P<payload>.*)$", re.DOTALL)
 _ASPECT_RATIO = re.compile(r"^([1-9][0-9]{0,2}):([1-9][0-9]{0,2})$")
-
-
-class FakeAPIError(Exception):
-    """An error answer of the fake, carrying everything needed to write the real error body.
-
-    Args:
-        status: HTTP status.
-        message: ``error.message``.
-        type: ``error.type``.
-        code: ``error.code``.
-        param: ``error.param`` (always ``null`` in real traffic [REC]).
-        stage: ``"gateway"`` for answers given before the image backend is reached (auth, unknown
-            model: fewer headers [REC]); ``"backend"`` for the rest.
-        headers: Extra response headers (``Retry-After``, ``X-Ratelimit-*``, ``X-Api-Retries``).
-    """
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        stage: Stage = "backend",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(f"{status} {type}: {message}")
-        self.status = status
-        self.message = message
-        self.type = type
-        self.code = code
-        self.param = param
-        self.stage: Stage = stage
-        self.headers: dict[str, str] = dict(headers or {})
-
-    def body(self, request_id: str) -> dict[str, Any]:
-        """Return the real error body: ``{"id", "error": {"message", "type", "param", "code"}}``."""
-        return {
-            "id": request_id,
-            "error": {
-                "message": self.message,
-                "type": self.type,
-                "param": self.param,
-                "code": self.code,
-            },
-        }
-
-    def summary(self) -> dict[str, str | None]:
-        """Return ``{"message", "type", "code"}`` as the call log records it."""
-        return {"message": self.message, "type": self.type, "code": self.code}
-
-
-# Real texts [REC]/[3P]; the tag is in each comment.
-INVALID_API_KEY_MESSAGE = (  # [REC] 2025-12 -> 2026-05
-    "Invalid API key provided. You can find your API key at https://api.together.ai/settings/api-keys."
-)
-
-
-def invalid_api_key() -> FakeAPIError:
-    """401 for a missing or unknown key [REC]."""
-    return FakeAPIError(401, INVALID_API_KEY_MESSAGE, code="invalid_api_key", stage="gateway")
-
-
-def model_not_available(model: str) -> FakeAPIError:
-    """404 for an id Together does not serve, with the recorded template [REC]."""
-    return FakeAPIError(
-        404,
-        f"Unable to access model {model}. Please visit https://api.together.ai/models to view the "
-        "list of supported models.",
-        code="model_not_available",
-        stage="gateway",
-    )
-
-
-def server_error() -> FakeAPIError:
-    """500 ``Internal server error`` as for a chat model on the image endpoint [REC]."""
-    return FakeAPIError(
-        500, "Internal server error", type="server_error", headers={"X-Api-Retries": "10"}
-    )
-
-
-def credit_limit() -> FakeAPIError:
-    """402 when the account has no credit [3P text]."""
-    return FakeAPIError(
-        402,
-        "Credit limit exceeded. Please navigate to https://api.together.xyz/settings/billing "
-        "to add credit or upgrade your plan.",
-        type="credit_limit",
-    )
-
-
-def request_blocked(min_tier: int) -> FakeAPIError:
-    """403 for a model above the account's build tier [3P text; status INF]."""
-    return FakeAPIError(
-        403,
-        f"Access to this model is allowed for build tier {min_tier} and above. Also please make "
-        "sure that you have a positive balance. Please upgrade your tier by buying credits at "
-        "https://api.together.xyz/settings/billing.",
-        type="request_blocked",
-    )
-
-
-def model_rate_limit(
-    model: str, per_minute: float, headers: Mapping[str, str] | None = None
-) -> FakeAPIError:
-    """429 for a model-specific rate limit, with the third-party-quoted template [3P]."""
-    return FakeAPIError(
-        429,
-        f"You have reached the rate limit specific to this model {model}. The maximum rate limit "
-        f"for this model is {per_minute:.1f} queries per minute. This limit differs from the "
-        "general rate limits published at Together AI rate limits documentation "
-        "(https://docs.together.ai/docs/rate-limits). For inquiries about increasing your "
-        "model-specific rate limit, please contact our sales team "
-        "(https://www.together.ai/forms/contact-sales)",
-        type="model_rate_limit",
-        headers=headers,
-    )
-
-
-def dynamic_rate_limit(per_minute: float, headers: Mapping[str, str] | None = None) -> FakeAPIError:
-    """429 for the account-wide limit; ``type`` per the 2026 docs [DOC], text [INF]."""
-    return FakeAPIError(
-        429,
-        f"You have exceeded your rate limit of {per_minute:g} images per minute. Please slow down "
-        "and retry after the time given in the Retry-After header.",
-        type="dynamic_request_limited",
-        headers=headers,
-    )
-
-
-def safety_checker() -> FakeAPIError:
-    """422 when the safety checker triggers [DOC status; INF text]."""
-    return FakeAPIError(
-        422,
-        "The safety checker flagged this request as potentially NSFW content. Change the prompt, "
-        "or set disable_safety_checker to true where the model allows it.",
-    )
-
-
-def invalid_value(field: str, detail: str) -> FakeAPIError:
-    """400 in the style of the recorded width error [REC form]."""
-    return FakeAPIError(400, f"Invalid value for '{field}' parameter. {detail}")
-
-
-def missing_parameter(field: str, detail: str = "") -> FakeAPIError:
-    """400 for a missing required field [INF text]."""
-    suffix = f" {detail}" if detail else ""
-    return FakeAPIError(400, f"Missing required parameter '{field}'.{suffix}")
-
-
-NAMED_ERRORS: tuple[str, ...] = (
-    "bad_request",
-    "invalid_api_key",
-    "credit_limit",
-    "request_blocked",
-    "model_not_available",
-    "payload_too_large",
-    "safety_checker",
-    "rate_limited",
-    "dynamic_request_limited",
-    "server_error",
-    "overloaded",
-    "gateway_timeout",
-)
-"""Names a fault may give in ``error`` (``rate_limited`` is the model-specific 429)."""
-
-_STATUS_TO_NAME = {
-    400: "bad_request",
-    401: "invalid_api_key",
-    402: "credit_limit",
-    403: "request_blocked",
-    404: "model_not_available",
-    413: "payload_too_large",
-    422: "safety_checker",
-    429: "rate_limited",
-    500: "server_error",
-    503: "overloaded",
-    504: "gateway_timeout",
-}
-
-
-def named_error(name: str, *, model: str | None, status: int | None = None) -> FakeAPIError:
-    """Build the error a fault names.
-
-    Args:
-        name: One of ``NAMED_ERRORS``.
-        model: The requested model (used in texts that name it).
-        status: Overrides the status of the named error.
-
-    Returns:
-        The error.
-
-    Raises:
-        ValueError: If ``name`` is unknown.
-    """
-    model_text = model or "black-forest-labs/FLUX.1-schnell"
-    limit_headers = {"Retry-After": "10", "X-Ratelimit": "true", "X-Ratelimit-Remaining": "0"}
-    builders: dict[str, Callable[[], FakeAPIError]] = {
-        "bad_request": lambda: FakeAPIError(400, "Invalid request."),
-        "invalid_api_key": invalid_api_key,
-        "credit_limit": credit_limit,
-        "request_blocked": lambda: request_blocked(2),
-        "model_not_available": lambda: model_not_available(model_text),
-        "payload_too_large": lambda: FakeAPIError(413, "Request entity too large"),  # [3P]
-        "safety_checker": safety_checker,
-        "rate_limited": lambda: model_rate_limit(model_text, 6.0, limit_headers),
-        "dynamic_request_limited": lambda: dynamic_rate_limit(240, limit_headers),
-        "server_error": server_error,
-        "overloaded": lambda: FakeAPIError(503, "Engine Overloaded", type="server_error"),  # [DOC]
-        "gateway_timeout": lambda: FakeAPIError(504, "Timeout", type="server_error"),  # [DOC]
-    }
-    if name not in builders:
-        raise ValueError(f"Unknown error name {name!r}; expected one of {list(NAMED_ERRORS)}")
-    error = builders[name]()
-    if status is not None:
-        error.status = status
-    return error
-
-
-def error_for_status(status: int, *, model: str | None) -> FakeAPIError:
-    """Return the usual error for ``status`` (a named one where it exists, else a generic one)."""
-    if status in _STATUS_TO_NAME:
-        return named_error(_STATUS_TO_NAME[status], model=model)
-    try:
-        phrase = http.HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    return FakeAPIError(
-        status, phrase, type="server_error" if status >= 500 else "invalid_request_error"
-    )
 
 
 # ---- request parsing -------------------------------------------------------------------------

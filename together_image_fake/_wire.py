@@ -10,12 +10,10 @@ serialize bodies, Etags, timestamps and ids exactly as the real gateway does.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
-import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
@@ -79,6 +77,22 @@ class FakeResponse:
 # are byte-for-byte ``json.dumps(obj, indent=2)`` and their Etags follow the Express weak-Etag
 # formula.
 
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+"""Headers that describe one hop, not the exchange (RFC 9110 §7.6.1, plus the ``Trailers``
+spelling PEP 3333 lists): never recorded, forwarded, or set by a WSGI application."""
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 POPS = ("SEA", "PDX", "YUL")
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -100,102 +114,12 @@ def json_bytes(obj: object, *, pretty: bool = True) -> bytes:
     # The gateway is an Express app (its Etag format says so), whose JSON.stringify writes
     # non-ASCII text raw [INF]; a lone surrogate cannot be written raw, so that rare case falls
     # back to escapes.
-    if pretty:
-        text = pretty_json(obj)
-    else:
-        text = json.dumps(obj, separators=separators, ensure_ascii=False)
+    text = json.dumps(obj, indent=indent, separators=separators, ensure_ascii=False)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return json.dumps(obj, indent=indent, separators=separators).encode("ascii")
 
-
-class _NotPlain(Exception):
-    """A value ``pretty_json`` leaves to ``json.dumps`` (a subclass, a non-string key, …)."""
-
-
-def pretty_json(obj: object) -> str:
-    """Return ``json.dumps(obj, indent=2, ensure_ascii=False)``, faster for plain JSON values.
-
-    The standard library writes indented JSON with its pure-Python encoder; building the text
-    directly from exact ``dict``/``list``/``tuple``/``str``/``int``/``float``/``bool``/``None``
-    values takes a fraction of the time. Anything else (subclasses, non-string keys, cycles,
-    values too deep or too large) goes to ``json.dumps`` itself, so the result and any error are
-    the standard library's.
-
-    Args:
-        obj: The value to serialize.
-
-    Returns:
-        The indented JSON text.
-    """
-    parts: list[str] = []
-    try:
-        _pretty_into(obj, "\n", parts)
-    except (_NotPlain, RecursionError, ValueError):
-        return json.dumps(obj, indent=2, ensure_ascii=False)
-    return "".join(parts)
-
-
-def _pretty_into(obj: object, newline: str, parts: list[str]) -> None:
-    """Append the indented JSON of ``obj`` to ``parts``; ``newline`` is ``"\\n"`` + indent."""
-    kind = type(obj)
-    if kind is str:
-        parts.append(_encode_str(obj))  # type: ignore[arg-type]
-    elif obj is None:
-        parts.append("null")
-    elif obj is True:
-        parts.append("true")
-    elif obj is False:
-        parts.append("false")
-    elif kind is int:
-        parts.append(int.__repr__(obj))
-    elif kind is float:
-        parts.append(_float_text(obj))  # type: ignore[arg-type]
-    elif kind is dict:
-        items: dict[object, object] = obj  # type: ignore[assignment]
-        if not items:
-            parts.append("{}")
-            return
-        inner = newline + "  "
-        opening = "{" + inner
-        for key, value in items.items():
-            if type(key) is not str:
-                raise _NotPlain
-            parts.append(opening)
-            parts.append(_encode_str(key))
-            parts.append(": ")
-            _pretty_into(value, inner, parts)
-            opening = "," + inner
-        parts.append(newline + "}")
-    elif kind is list or kind is tuple:
-        values: Sequence[object] = obj  # type: ignore[assignment]
-        if not values:
-            parts.append("[]")
-            return
-        inner = newline + "  "
-        opening = "[" + inner
-        for value in values:
-            parts.append(opening)
-            _pretty_into(value, inner, parts)
-            opening = "," + inner
-        parts.append(newline + "]")
-    else:
-        raise _NotPlain
-
-
-def _float_text(value: float) -> str:
-    # The standard library's spelling (allow_nan=True).
-    if value != value:
-        return "NaN"
-    if value == math.inf:
-        return "Infinity"
-    if value == -math.inf:
-        return "-Infinity"
-    return float.__repr__(value)
-
-
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 _EMPTY_B64_JSON = b'"b64_json": ""'
 
@@ -238,10 +162,6 @@ def etag(body: bytes) -> str:
 def iso_ms(epoch_s: float) -> str:
     """Format a Unix time as the ``X-Api-*`` headers do: ISO-8601, milliseconds, ``Z`` [REC]."""
     moment = datetime.fromtimestamp(epoch_s, tz=timezone.utc)
-    if moment.year >= 1000:
-        # isoformat truncates to milliseconds as below and is several times faster than strftime;
-        # their years only differ below 1000 (strftime may not pad them).
-        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -280,30 +200,9 @@ def short_id(rng: random.Random) -> str:
 
 
 def _alnum(rng: random.Random, count: int) -> str:
-    """Return ``"".join(rng.choice(_ALNUM) for _ in range(count))``, drawn the same way faster."""
-    if type(rng) is not random.Random:
-        return "".join(rng.choice(_ALNUM) for _ in range(count))
-    # random.Random.choice over 62 items draws 6 bits and redraws values >= 62; doing that inline
-    # keeps every seed's ids while skipping two Python calls per character.
-    getrandbits = rng.getrandbits
-    chars: list[str] = []
-    for _ in range(count):
-        index = getrandbits(6)
-        while index >= len(_ALNUM):
-            index = getrandbits(6)
-        chars.append(_ALNUM[index])
-    return "".join(chars)
+    return "".join(rng.choice(_ALNUM) for _ in range(count))
 
 
 def sorted_headers(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """Order headers as the recordings list them: ``Date`` first, then by name."""
-    items = list(headers.items())
-    return tuple([items[index] for index in _header_order(tuple(headers))])
-
-
-@functools.lru_cache(maxsize=256)
-def _header_order(names: tuple[str, ...]) -> tuple[int, ...]:
-    # The fake answers with a few fixed sets of header names, so each set is sorted once.
-    return tuple(
-        sorted(range(len(names)), key=lambda index: (names[index] != "Date", names[index].lower()))
-    )
+    return tuple(sorted(headers.items(), key=lambda item: (item[0] != "Date", item[0].lower())))

@@ -1,11 +1,12 @@
-"""Hypothesis strategies for code that generates or edits images with Together, and their hook.
+"""Hypothesis strategies for code that generates or edits images with Together.
 
 Every strategy here is built from the fake's own catalog and validation rules, so what it calls
 valid a strict ``FakeTogether`` accepts, and every invalid example gets exactly the status and
 error it names. Strategies are plural nouns with keyword-only options; bad options raise
-``hypothesis.errors.InvalidArgument`` when the strategy is created. ``_hypothesis_setup_hook`` is
-the ``hypothesis`` entry point: it registers type strategies so ``st.from_type(ImagePrompt)`` and
-friends work. Importing ``together_image_fake`` never imports this module (nor Hypothesis).
+``hypothesis.errors.InvalidArgument`` when the strategy is created. The ``hypothesis`` entry
+point (``together_image_fake._hypothesis_hook``) registers type strategies so
+``st.from_type(ImagePrompt)`` and friends work without importing this module until a strategy is
+resolved. Importing ``together_image_fake`` never imports this module (nor Hypothesis).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from together_image import (
     ImagePrompt,
     ResponseMetadata,
 )
-from together_image_fake._backend import DEFAULT_UNSAFE_TERMS, Fault
 from together_image_fake._catalog import (
     CATALOG,
     NON_IMAGE_MODELS,
@@ -47,7 +47,10 @@ from together_image_fake._catalog import (
     Rule,
     SizeRange,
 )
-from together_image_fake._validate import MAX_SIDE, NAMED_ERRORS
+from together_image_fake._errors import NAMED_ERRORS
+from together_image_fake._images import DEFAULT_UNSAFE_TERMS
+from together_image_fake._state import Fault
+from together_image_fake._validate import MAX_SIDE
 
 __all__ = [
     "ENCODABLE_MEDIA_TYPES",
@@ -1047,17 +1050,8 @@ def image_prompts(
     )
 
 
-def _hypothesis_setup_hook() -> None:
-    """Register type strategies (the ``hypothesis`` entry point; Hypothesis calls it on import).
-
-    ``st.from_type`` then draws: ``ImagePrompt`` via ``image_prompts()``, ``GeneratedImage`` via
-    ``generated_images()``, ``GenerateImageResult`` with one to four images, ``Fault`` via
-    ``fake_faults()``, ``ImageInputExample`` via ``image_inputs()`` and ``InvalidRequestExample``
-    via ``invalid_generation_requests()``.
-    """
-    st.register_type_strategy(ImagePrompt, st.deferred(image_prompts))
-    st.register_type_strategy(GeneratedImage, st.deferred(generated_images))
-    st.register_type_strategy(GenerateImageResult, st.deferred(_results))
-    st.register_type_strategy(Fault, st.deferred(fake_faults))
-    st.register_type_strategy(ImageInputExample, st.deferred(image_inputs))
-    st.register_type_strategy(InvalidRequestExample, st.deferred(invalid_generation_requests))
+# The example types exist only once this module is: it registers them itself, so that
+# ``st.from_type(ImageInputExample)`` works wherever the type can be named. The client's types and
+# ``Fault`` are registered by the ``hypothesis`` entry point (``_hypothesis_hook``), lazily.
+st.register_type_strategy(ImageInputExample, st.deferred(image_inputs))
+st.register_type_strategy(InvalidRequestExample, st.deferred(invalid_generation_requests))

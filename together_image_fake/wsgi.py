@@ -5,10 +5,11 @@
 environment variables on its first request. State (call log, faults, rate limits, images served in
 URL mode) lives in the memory of each process: under a server with several worker processes each
 worker has its own fake, so control-API calls and ``/shrt/`` URLs only see the worker that handled
-them. Run one worker (threads are fine) when a test needs one shared state. WSGI has no way to drop
-a connection, so a ``reset`` fault sends the headers and then aborts the body (the WSGI server logs
-the abort and closes the connection) and a ``timeout`` fault waits ``timeout_hold_s`` before doing
-the same; give the WSGI server a worker timeout longer than that.
+them. Run one worker (threads are fine) when a test needs one shared state. ``FakeSettings`` and
+the variables live in ``_settings`` (re-exported here). WSGI has no way to drop a connection, so
+a ``reset`` fault sends the headers and then aborts the body (the WSGI server logs the abort and
+closes the connection) and a ``timeout`` fault waits ``timeout_hold_s`` before doing the same;
+give the WSGI server a worker timeout longer than that.
 """
 
 from __future__ import annotations
@@ -17,24 +18,24 @@ import http
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from together_image_fake._backend import FakeTogether
-from together_image_fake._server import (
+from together_image_fake._errors import FakeTogetherError
+from together_image_fake._http import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_TIMEOUT_HOLD_S,
     RequestRejected,
-    error_response,
+    answer,
     lower_headers,
     origin_for,
     parse_content_length,
     split_target,
 )
-from together_image_fake._validate import server_error
-from together_image_fake._wire import FakeRequest, FakeResponse
+from together_image_fake._settings import FakeSettings, build_fake, settings_from_environ
+from together_image_fake._wire import HOP_BY_HOP, FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -48,130 +49,14 @@ __all__ = [
     "settings_from_environ",
 ]
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 # Framing and hop-by-hop headers are the WSGI server's business (PEP 3333 forbids applications to
 # set hop-by-hop ones); the adapter sets Content-Length itself.
-_FRAMING = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-    }
-)
+_FRAMING = HOP_BY_HOP | {"content-length"}
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
-class InjectedConnectionFault(Exception):
+class InjectedConnectionFault(FakeTogetherError):
     """Raised inside a response body to abort it: the WSGI form of a ``reset``/``timeout`` fault."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class FakeSettings:
-    """How to build the fake a WSGI deployment serves.
-
-    Attributes:
-        api_keys: Keys the fake accepts; empty means any non-empty bearer key.
-        seed: Seed for deterministic ids and images; ``None`` for fresh ones.
-        strict: ``False`` relaxes every inferred ([INF]) rule.
-        max_body_bytes: Largest request body accepted (413 above).
-        timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
-    """
-
-    api_keys: tuple[str, ...] = ()
-    seed: int | None = None
-    strict: bool = True
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S
-
-
-def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
-    """Read ``FakeSettings`` from ``TOGETHER_FAKE_*`` variables.
-
-    ``TOGETHER_FAKE_API_KEYS`` (comma-separated), ``TOGETHER_FAKE_SEED`` (integer),
-    ``TOGETHER_FAKE_STRICT`` (``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``),
-    ``TOGETHER_FAKE_MAX_BODY_BYTES`` (integer >= 0), ``TOGETHER_FAKE_TIMEOUT_HOLD_S``
-    (seconds >= 0).
-
-    Args:
-        environ: The environment to read (``os.environ`` in a deployment).
-
-    Returns:
-        The settings; unset variables keep their defaults.
-
-    Raises:
-        ValueError: A variable is set to a value of the wrong form; the message names it.
-    """
-    keys = tuple(
-        key.strip() for key in environ.get("TOGETHER_FAKE_API_KEYS", "").split(",") if key.strip()
-    )
-    strict_text = environ.get("TOGETHER_FAKE_STRICT", "").strip().lower()
-    if strict_text and strict_text not in _TRUE | _FALSE:
-        raise ValueError(
-            "TOGETHER_FAKE_STRICT must be one of 1/0, true/false, yes/no, on/off, "
-            f"got {environ['TOGETHER_FAKE_STRICT']!r}"
-        )
-    seed_text = _text(environ, "TOGETHER_FAKE_SEED")
-    max_body_text = _text(environ, "TOGETHER_FAKE_MAX_BODY_BYTES")
-    hold_text = _text(environ, "TOGETHER_FAKE_TIMEOUT_HOLD_S")
-    max_body = (
-        DEFAULT_MAX_BODY_BYTES
-        if max_body_text is None
-        else _parse("TOGETHER_FAKE_MAX_BODY_BYTES", max_body_text, int)
-    )
-    hold = (
-        DEFAULT_TIMEOUT_HOLD_S
-        if hold_text is None
-        else _parse("TOGETHER_FAKE_TIMEOUT_HOLD_S", hold_text, float)
-    )
-    if max_body < 0 or hold < 0:
-        raise ValueError(
-            "TOGETHER_FAKE_MAX_BODY_BYTES and TOGETHER_FAKE_TIMEOUT_HOLD_S must be >= 0, "
-            f"got {max_body_text!r} and {hold_text!r}"
-        )
-    return FakeSettings(
-        api_keys=keys,
-        seed=None if seed_text is None else _parse("TOGETHER_FAKE_SEED", seed_text, int),
-        strict=strict_text not in _FALSE,
-        max_body_bytes=max_body,
-        timeout_hold_s=hold,
-    )
-
-
-def _text(environ: Mapping[str, str], name: str) -> str | None:
-    text = environ.get(name, "").strip()
-    return text or None
-
-
-_Number = TypeVar("_Number", int, float)
-
-
-def _parse(name: str, text: str, kind: Callable[[str], _Number]) -> _Number:
-    try:
-        return kind(text)
-    except ValueError:
-        expected = "an integer" if kind is int else "a number"
-        raise ValueError(f"{name} must be {expected}, got {text!r}") from None
-
-
-def build_fake(settings: FakeSettings) -> FakeTogether:
-    """Build the ``FakeTogether`` that ``settings`` describe.
-
-    Args:
-        settings: Keys, seed and strictness.
-
-    Returns:
-        A new fake (not intercepting anything in-process: adapters call its ``handle()``).
-    """
-    return FakeTogether(
-        api_keys=list(settings.api_keys) or None, seed=settings.seed, strict=settings.strict
-    )
 
 
 def make_wsgi_app(
@@ -197,14 +82,8 @@ def make_wsgi_app(
             request = _request_from_environ(environ, max_body_bytes)
         except RequestRejected as rejected:
             return _respond(rejected.response(), start_response)
-        try:
-            response = fake.handle(request)
-        except Exception:
-            # Same degradation as the HTTP server: the real 500 body, and let the server log it.
-            environ["wsgi.errors"].write(
-                f"together-image-fake: the backend failed on {request.method} {request.path}\n"
-            )
-            response = error_response(server_error())
+        errors = environ["wsgi.errors"]
+        response = answer(fake.handle, request, lambda line: errors.write(line + "\n"))
         if response.delay_s > 0:
             time.sleep(response.delay_s)
         if response.action != "respond":
@@ -283,6 +162,10 @@ def _respond(
 def _abort(
     response: FakeResponse, start_response: StartResponse, timeout_hold_s: float
 ) -> Iterator[bytes]:
+    if response.action == "timeout":
+        # Hold before any byte goes out, so a client with a shorter timeout times out waiting for
+        # the answer, as it would against the real API.
+        time.sleep(timeout_hold_s)
     # Headers promising a body that never comes: the server sends them, the body raises, and the
     # server closes the connection with the answer incomplete, so the client sees a broken response.
     start_response(
@@ -291,8 +174,6 @@ def _abort(
 
     def body() -> Iterator[bytes]:
         yield b""
-        if response.action == "timeout":
-            time.sleep(timeout_hold_s)
         raise InjectedConnectionFault(
             f"{response.action} fault: the fake aborts this response on purpose"
         )

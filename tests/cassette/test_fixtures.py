@@ -51,7 +51,7 @@ def test_every_fixture_replays_its_exact_bytes(path: Path, replay_mode: str) -> 
         reply = requests.request(
             first.request.method,
             replay.base_url.removesuffix("/v1") + api_path(first.request.url),
-            json=json.loads(first.request.body),
+            json=json.loads(first.request.body) if first.request.body else None,
             timeout=5,
         )
 

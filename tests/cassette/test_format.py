@@ -123,8 +123,12 @@ def test_every_json_style_is_detected_and_reproduced(value: Any, style: str, new
 
 
 @given(
+    # A body using a marker key ($blob, $elided) is stored as text on purpose (see the
+    # "marker-lookalike-as-text" case above), so it is outside this property.
     st.dictionaries(
-        st.text(min_size=1, max_size=6), st.integers() | st.text(max_size=5), max_size=6
+        st.text(min_size=1, max_size=6).filter(lambda key: key not in ("$blob", "$elided")),
+        st.integers() | st.text(max_size=5),
+        max_size=6,
     ),
     st.randoms(),
 )

@@ -104,7 +104,7 @@ def test_latency_fault_delays_a_normal_answer(api: ContractAPI) -> None:
 def test_reset_fault_drops_the_connection(api: ContractAPI) -> None:
     api.fake.fail_next(kind="reset")
 
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(api.dropped):
         api.generate(prompt="x")
     assert api.fake.calls[0].status == 0
     assert api.generate(prompt="x").status == 200

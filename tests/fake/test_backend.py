@@ -230,3 +230,41 @@ def test_call_json_has_exactly_the_documented_keys() -> None:
         "seq", "time", "method", "path", "headers", "body", "status", "model", "prompt", "width",
         "height", "response_format", "error", "fault", "images", "input_image", "duration_ms",
     ]  # fmt: skip
+
+
+def test_the_call_log_redacts_every_credential_the_secret_rules_know() -> None:
+    fake = FakeTogether(strict=False)
+    headers = {
+        **AUTH,
+        "Api-Key": "key-in-api-key",
+        "Cookie": "session=abc",
+        "Proxy-Authorization": "Basic xyz",
+        "X-Together-Api-Key": "key-in-together",
+        "X-Auth-Token": "token-value",
+        "X-Ratelimit-Limit-Tokens": "10",
+    }
+    body = {
+        "model": SCHNELL,
+        "prompt": "a quetzal",
+        "api_key": "key-in-body",
+        "image_loras": [{"path": "p", "token": "nested-token"}],
+    }
+    fake.handle(
+        FakeRequest(
+            method="POST",
+            path="/v1/images/generations",
+            headers=headers,
+            body=json.dumps(body).encode(),
+        )
+    )
+
+    call = fake.calls[0]
+    assert call.headers["authorization"] == "Bearer ***"
+    for name in ("api-key", "cookie", "proxy-authorization", "x-together-api-key", "x-auth-token"):
+        assert call.headers[name] == "***", name
+    assert call.headers["x-ratelimit-limit-tokens"] == "10"  # a count, not a credential
+    assert call.body["api_key"] == "***"
+    assert call.body["image_loras"] == [{"path": "p", "token": "***"}]
+    assert call.body["prompt"] == "a quetzal"
+    logged = json.dumps([c.to_json() for c in fake.calls])
+    assert "key-in" not in logged

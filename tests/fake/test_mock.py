@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import unittest
+
 import pytest
 import requests
+import requests.adapters
 import responses
 
 from together_image_fake import FakeTogether
@@ -129,3 +132,94 @@ def test_latency_uses_the_injected_sleep() -> None:
         )
 
     assert slept == [2.5]
+
+
+# ---- several fakes, stopped in any order (issue 14, item 14) -----------------------------------
+
+URL = "https://api.together.xyz/v1/images/generations"
+
+
+def _post() -> requests.Response:
+    return requests.post(URL, json=BODY, headers=AUTH, timeout=5)
+
+
+def test_item_14_stopping_fakes_out_of_order_removes_exactly_each_ones_interception() -> None:
+    a, b = FakeTogether(), FakeTogether()
+    original = requests.adapters.HTTPAdapter.send
+    a.start()
+    b.start()
+    assert _post().status_code == 200
+    a.stop()
+    # b, started last, is still on; the stopped a answers nothing more.
+    assert _post().status_code == 200
+    b.stop()
+
+    with pytest.raises(requests.ConnectionError):
+        requests.get("http://127.0.0.1:9/", timeout=0.5)
+    assert requests.adapters.HTTPAdapter.send is original
+    assert (len(a.calls), len(b.calls)) == (0, 2)
+
+
+def test_item_14_the_newest_active_fake_answers_and_stopping_it_hands_back() -> None:
+    a, b = FakeTogether(), FakeTogether()
+    original = requests.adapters.HTTPAdapter.send
+    a.start()
+    b.start()
+    _post()
+    b.stop()
+    _post()
+    a.stop()
+
+    assert (len(a.calls), len(b.calls)) == (1, 1)
+    assert requests.adapters.HTTPAdapter.send is original
+
+
+def test_item_14_each_fake_serves_its_own_extra_base_url() -> None:
+    a = FakeTogether(base_urls=["http://a.local/v1"])
+    b = FakeTogether(base_urls=["http://b.local/v1"])
+    with a, b:
+        requests.post("http://a.local/v1/images/generations", json=BODY, headers=AUTH, timeout=5)
+        requests.post("http://b.local/v1/images/generations", json=BODY, headers=AUTH, timeout=5)
+    with a, pytest.raises(requests.ConnectionError, match="FakeTogether blocked"):
+        requests.get("http://b.local/v1/models", timeout=5)
+
+    assert (len(a.calls), len(b.calls)) == (1, 1)
+
+
+# ---- decorating a unittest.TestCase class (issue 14, item 17) ----------------------------------
+
+
+def test_item_17_decorating_a_testcase_class_patches_each_test_method() -> None:
+    fake = FakeTogether(seed=1)
+    seen: list[str] = []
+
+    @fake
+    class Generations(unittest.TestCase):
+        def setUp(self) -> None:
+            seen.append("setUp")
+
+        def test_one(self) -> None:
+            assert _post().status_code == 200
+
+        def test_two(self) -> None:
+            assert _post().status_code == 200
+
+        def helper(self) -> int:
+            return len(fake.calls)
+
+    assert isinstance(Generations, type)
+    assert issubclass(Generations, unittest.TestCase)
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(Generations).run(result)
+
+    assert (result.testsRun, result.errors, result.failures) == (2, [], [])
+    assert len(fake.calls) == 2
+    assert Generations.helper(Generations("test_one")) == 2  # not a test: not wrapped
+    # Between tests, and after, nothing is intercepted.
+    with pytest.raises(requests.ConnectionError):
+        requests.get("http://127.0.0.1:9/", timeout=0.5)
+
+
+def test_item_17_decorating_something_else_is_a_clear_type_error() -> None:
+    with pytest.raises(TypeError, match="decorates a function or a class, got int"):
+        FakeTogether()(3)

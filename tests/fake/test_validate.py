@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from together_image_fake import CATALOG, ModelSpec
+from together_image_fake._errors import FakeAPIError
 from together_image_fake._validate import (
     MAX_JSON_DEPTH,
     MAX_SIDE,
-    FakeAPIError,
     check_auth,
     decode_input_image,
     json_depth,

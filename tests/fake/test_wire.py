@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from datetime import datetime, timezone
@@ -18,7 +17,6 @@ from together_image_fake._wire import (
     http_date,
     iso_ms,
     json_bytes,
-    pretty_json,
     short_id,
     sorted_headers,
 )
@@ -100,43 +98,6 @@ def test_header_lookup_is_case_insensitive() -> None:
 def test_json_is_indented_and_keeps_key_order() -> None:
     assert json_bytes({"b": 1, "a": [1]}) == b'{\n  "b": 1,\n  "a": [\n    1\n  ]\n}'
     assert json_bytes({"b": 1, "a": [1]}, pretty=False) == b'{"b":1,"a":[1]}'
-
-
-_JSON_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text(st.characters(codec=None, exclude_categories=()))
-)
-_JSON_LIKE = st.recursive(
-    _JSON_SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.lists(inner, max_size=3).map(tuple)
-        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
-        | st.dictionaries(st.integers() | st.booleans() | st.none(), inner, max_size=2)
-    ),
-    max_leaves=20,
-)
-
-
-@given(_JSON_LIKE)
-def test_pretty_json_equals_the_standard_library_indent_2(value: object) -> None:
-    assert pretty_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def test_pretty_json_leaves_subclasses_and_cycles_to_the_standard_library() -> None:
-    class Text(str):
-        pass
-
-    assert pretty_json({"a": Text("x"), 1: [2.5, float("nan")]}) == json.dumps(
-        {"a": Text("x"), 1: [2.5, float("nan")]}, indent=2, ensure_ascii=False
-    )
-    cycle: list[object] = []
-    cycle.append(cycle)
-    with pytest.raises(ValueError, match="Circular reference"):
-        pretty_json(cycle)
 
 
 def test_json_writes_non_ascii_raw_and_survives_lone_surrogates() -> None:

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from together_image_fake import NAMED_ERRORS, FakeTogether, FakeTogetherServer
+from together_image_fake._errors import named_error
 from together_image_fake._openapi import OPENAPI_VERSION, openapi_document
-from together_image_fake._validate import named_error
 
 # Every body field the fake's validation reads (see _validate.validate_generation).
 VALIDATED_FIELDS = {

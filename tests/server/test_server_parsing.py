@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from together_image_fake._server import (
+from together_image_fake._http import (
     RequestRejected,
     lower_headers,
     origin_for,

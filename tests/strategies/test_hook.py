@@ -18,7 +18,7 @@ from together_image_fake.strategies import ImageInputExample, InvalidRequestExam
 
 def test_the_entry_point_names_the_hook() -> None:
     hooks = [ep.value for ep in entry_points(group="hypothesis")]
-    assert "together_image_fake.strategies:_hypothesis_setup_hook" in hooks
+    assert "together_image_fake._hypothesis_hook:_hypothesis_setup_hook" in hooks
 
 
 @given(st.from_type(ImagePrompt))

@@ -1,0 +1,121 @@
+"""``FakeSettings``: how to build a fake from the ``TOGETHER_FAKE_*`` environment variables.
+
+Read by the WSGI entry point (``together_image_fake.wsgi:app``) and by the command line, so a
+deployment and ``together-image-fake serve`` agree on what each variable means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from together_image_fake._backend import FakeTogether
+from together_image_fake._http import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_HOLD_S
+
+__all__ = ["FakeSettings", "build_fake", "settings_from_environ"]
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class FakeSettings:
+    """How to build the fake a WSGI deployment serves.
+
+    Attributes:
+        api_keys: Keys the fake accepts; empty means any non-empty bearer key.
+        seed: Seed for deterministic ids and images; ``None`` for fresh ones.
+        strict: ``False`` relaxes every inferred ([INF]) rule.
+        max_body_bytes: Largest request body accepted (413 above).
+        timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
+    """
+
+    api_keys: tuple[str, ...] = ()
+    seed: int | None = None
+    strict: bool = True
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S
+
+
+def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
+    """Read ``FakeSettings`` from ``TOGETHER_FAKE_*`` variables.
+
+    ``TOGETHER_FAKE_API_KEYS`` (comma-separated), ``TOGETHER_FAKE_SEED`` (integer),
+    ``TOGETHER_FAKE_STRICT`` (``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``),
+    ``TOGETHER_FAKE_MAX_BODY_BYTES`` (integer >= 0), ``TOGETHER_FAKE_TIMEOUT_HOLD_S``
+    (seconds >= 0).
+
+    Args:
+        environ: The environment to read (``os.environ`` in a deployment).
+
+    Returns:
+        The settings; unset variables keep their defaults.
+
+    Raises:
+        ValueError: A variable is set to a value of the wrong form; the message names it.
+    """
+    keys = tuple(
+        key.strip() for key in environ.get("TOGETHER_FAKE_API_KEYS", "").split(",") if key.strip()
+    )
+    strict_text = environ.get("TOGETHER_FAKE_STRICT", "").strip().lower()
+    if strict_text and strict_text not in _TRUE | _FALSE:
+        raise ValueError(
+            "TOGETHER_FAKE_STRICT must be one of 1/0, true/false, yes/no, on/off, "
+            f"got {environ['TOGETHER_FAKE_STRICT']!r}"
+        )
+    seed_text = _text(environ, "TOGETHER_FAKE_SEED")
+    max_body_text = _text(environ, "TOGETHER_FAKE_MAX_BODY_BYTES")
+    hold_text = _text(environ, "TOGETHER_FAKE_TIMEOUT_HOLD_S")
+    max_body = (
+        DEFAULT_MAX_BODY_BYTES
+        if max_body_text is None
+        else _parse("TOGETHER_FAKE_MAX_BODY_BYTES", max_body_text, int)
+    )
+    hold = (
+        DEFAULT_TIMEOUT_HOLD_S
+        if hold_text is None
+        else _parse("TOGETHER_FAKE_TIMEOUT_HOLD_S", hold_text, float)
+    )
+    if max_body < 0 or hold < 0:
+        raise ValueError(
+            "TOGETHER_FAKE_MAX_BODY_BYTES and TOGETHER_FAKE_TIMEOUT_HOLD_S must be >= 0, "
+            f"got {max_body_text!r} and {hold_text!r}"
+        )
+    return FakeSettings(
+        api_keys=keys,
+        seed=None if seed_text is None else _parse("TOGETHER_FAKE_SEED", seed_text, int),
+        strict=strict_text not in _FALSE,
+        max_body_bytes=max_body,
+        timeout_hold_s=hold,
+    )
+
+
+def _text(environ: Mapping[str, str], name: str) -> str | None:
+    text = environ.get(name, "").strip()
+    return text or None
+
+
+_Number = TypeVar("_Number", int, float)
+
+
+def _parse(name: str, text: str, kind: Callable[[str], _Number]) -> _Number:
+    try:
+        return kind(text)
+    except ValueError:
+        expected = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {expected}, got {text!r}") from None
+
+
+def build_fake(settings: FakeSettings) -> FakeTogether:
+    """Build the ``FakeTogether`` that ``settings`` describe.
+
+    Args:
+        settings: Keys, seed and strictness.
+
+    Returns:
+        A new fake (not intercepting anything in-process: adapters call its ``handle()``).
+    """
+    return FakeTogether(
+        api_keys=list(settings.api_keys) or None, seed=settings.seed, strict=settings.strict
+    )
