@@ -322,7 +322,7 @@ class ImageGenerator:
             image_media_type=MEDIA_TYPES[valid.output_format],
             urls=tuple(urls),
         )
-        state.charge(_cost(valid))
+        state.charge(ctx, _cost(valid))
         payload = {"id": ctx.ids.request_id, "model": spec.id, "object": "list", "data": items}
         # The real API echoes the requested model string [REC]; the catalog id is the same string.
         body_bytes = json_bytes(payload)
@@ -352,7 +352,7 @@ class ImageGenerator:
                 ident = short_id(ctx.rng)
                 url = f"{origin}/shrt/{ident}"
                 urls.append(url)
-                state.register_short_id(ident, ctx.seq, index)
+                state.register_short_id(ctx, ident, index)
                 content: dict[str, Any] = {"url": url}
                 if self.type_field:
                     content["type"] = "url"

@@ -277,6 +277,8 @@ class RequestContext:
         ids: Its request id and ``Cf-Ray``.
         received: Arrival time (the fake's clock, Unix seconds).
         started: ``time.perf_counter()`` at arrival, for ``duration_ms``.
+        generation: How many resets the state had seen when the request arrived; a request
+            from before a reset is answered, but never logged after it.
     """
 
     seq: int
@@ -284,6 +286,7 @@ class RequestContext:
     ids: WireIds
     received: float
     started: float
+    generation: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -338,12 +341,19 @@ class FakeState:
         self.max_image_bytes = max_image_bytes
         self._initial = (catalog, tier, credit)
         self.lock = threading.RLock()
+        self._generation = 0
         self.reset()
 
     def reset(self) -> None:
         """Forget calls, faults, rate windows, remote images and registered models; the tier and
-        credit go back to their values at construction."""
+        credit go back to their values at construction.
+
+        Requests still in flight keep the generation they arrived in: their answers go out, but
+        they never land in the new log, take one of its numbers, register a ``/shrt/`` link or
+        charge the restored credit (sequence numbers restart at 1 after each reset).
+        """
         with self.lock:
+            self._generation += 1
             self._catalog, self._tier, self._credit = self._initial
             self._seq = 0
             self._calls: dict[int, FakeCall] = {}
@@ -384,10 +394,10 @@ class FakeState:
         with self.lock:
             self._credit = dollars
 
-    def charge(self, dollars: float) -> None:
-        """Take ``dollars`` off a limited credit."""
+    def charge(self, ctx: RequestContext, dollars: float) -> None:
+        """Take ``dollars`` off a limited credit (not when a reset came after ``ctx`` arrived)."""
         with self.lock:
-            if self._credit is not None:
+            if self._credit is not None and ctx.generation == self._generation:
                 self._credit -= dollars
 
     def register_model(
@@ -466,12 +476,18 @@ class FakeState:
         with self.lock:
             self._seq += 1
             seq = self._seq
+            generation = self._generation
             received = self.clock()
         # A seeded fake derives each request's randomness from (seed, seq), so concurrent requests
         # stay reproducible whatever order the threads take.
         rng = random.Random(f"{self.seed}:{seq}") if self.seed is not None else random.Random()
         return RequestContext(
-            seq=seq, rng=rng, ids=WireIds.draw(rng), received=received, started=time.perf_counter()
+            seq=seq,
+            rng=rng,
+            ids=WireIds.draw(rng),
+            received=received,
+            started=time.perf_counter(),
+            generation=generation,
         )
 
     def record(
@@ -481,7 +497,11 @@ class FakeState:
         response: FakeResponse,
         details: CallDetails = CallDetails(),
     ) -> FakeResponse:
-        """Log one answered request and return ``response`` unchanged."""
+        """Log one answered request and return ``response`` unchanged.
+
+        A request that arrived before the last ``reset()`` is not logged: its sequence number
+        belongs to the forgotten log, and may already be another call's in the new one.
+        """
         duration_ms = (time.perf_counter() - ctx.started) * 1000 + response.delay_s * 1000
         call = FakeCall(
             seq=ctx.seq,
@@ -508,6 +528,8 @@ class FakeState:
             duration_ms=round(duration_ms, 3),
         )
         with self.lock:
+            if ctx.generation != self._generation:
+                return response
             self._calls[call.seq] = call
             stored = call.stored_bytes()
             if stored:
@@ -527,10 +549,12 @@ class FakeState:
         with self.lock:
             return self._calls.get(seq)
 
-    def register_short_id(self, ident: str, seq: int, index: int) -> None:
-        """Remember that ``/shrt/<ident>`` serves image ``index`` of call ``seq``."""
+    def register_short_id(self, ctx: RequestContext, ident: str, index: int) -> None:
+        """Remember that ``/shrt/<ident>`` serves image ``index`` of the call ``ctx`` stands for
+        (unless a reset came after it arrived: its number may be another call's by now)."""
         with self.lock:
-            self._short_ids[ident] = (seq, index)
+            if ctx.generation == self._generation:
+                self._short_ids[ident] = (ctx.seq, index)
 
     def short_id_image(self, ident: str) -> tuple[bytes, str | None] | None:
         """The image (and its media type) ``/shrt/<ident>`` serves, while its call keeps it."""
