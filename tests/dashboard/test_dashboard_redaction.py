@@ -21,7 +21,6 @@ CREDENTIALS = {
 BODY_KEY = "body-dashboard-secret-0123456789"
 
 
-@pytest.mark.xfail(strict=True, reason="the dashboard shows Api-Key and other credential values")
 def test_item11_dashboard_never_shows_a_credential(
     dashboard_browser: Browser, together_fake_server: FakeTogetherServer
 ) -> None:

@@ -206,7 +206,6 @@ def redaction_server() -> Iterator[FakeTogetherServer]:
         yield server
 
 
-@pytest.mark.xfail(strict=True, reason="only Authorization and X-Api-Key are redacted")
 def test_item11_call_log_redacts_every_secret_header_and_field(
     redaction_server: FakeTogetherServer,
 ) -> None:
@@ -251,7 +250,6 @@ field_names = st.one_of(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="the call log does not yet use the project's secret rules")
 @given(
     names=st.lists(header_names, min_size=1, max_size=4, unique_by=str.lower),
     fields=st.lists(field_names, min_size=1, max_size=4, unique=True),
