@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from together_image_fake import _routes
 from together_image_fake._activation import Interception, decorate
+from together_image_fake._calls import FakeCall
 from together_image_fake._catalog import Catalog, ModelSpec
 from together_image_fake._errors import FakeAPIError
 from together_image_fake._images import DEFAULT_UNSAFE_TERMS, ImageGenerator, RateLimitMode
 from together_image_fake._routes import Responder
-from together_image_fake._state import FakeCall, FakeState, Fault, FaultKind
+from together_image_fake._state import FakeState, Fault, FaultKind
 from together_image_fake._validate import RemoteImagePolicy, decode_input_image
 from together_image_fake._wire import FakeRequest, FakeResponse
 

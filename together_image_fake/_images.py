@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Literal
 
+from together_image_fake._calls import CallDetails, sha256_hex
 from together_image_fake._catalog import ModelSpec
 from together_image_fake._errors import (
     FakeAPIError,
@@ -30,14 +31,7 @@ from together_image_fake._errors import (
     safety_checker,
 )
 from together_image_fake._render import MEDIA_TYPES, Renderer, RenderSpec
-from together_image_fake._state import (
-    TIER_IMAGES_PER_MINUTE,
-    CallDetails,
-    FakeState,
-    Fault,
-    RequestContext,
-    sha256_hex,
-)
+from together_image_fake._state import TIER_IMAGES_PER_MINUTE, FakeState, Fault, RequestContext
 from together_image_fake._validate import (
     MAX_JSON_DEPTH,
     GenerationRequest,

@@ -34,6 +34,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from together_image_fake._backend import FakeTogether
+from together_image_fake._calls import CallDetails
 from together_image_fake._cassette import (
     BlobPolicy,
     Cassette,
@@ -44,7 +45,7 @@ from together_image_fake._cassette import (
 from together_image_fake._interactions import Interaction, RecordedRequest, RecordedResponse
 from together_image_fake._mounts import BaseURL
 from together_image_fake._secrets import Scrubber, secrets_from_environment
-from together_image_fake._state import CallDetails, FakeState
+from together_image_fake._state import FakeState
 from together_image_fake._wire import HOP_BY_HOP, FakeRequest, FakeResponse, ResponseAction
 
 DEFAULT_UPSTREAM = "https://api.together.ai/v1"

@@ -11,7 +11,6 @@ redacted as the call is recorded.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import threading
@@ -22,9 +21,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from together_image_fake._calls import (
+    BODY_ALLOWANCE,
+    CallDetails,
+    FakeCall,
+    evicted,
+    redact_fields,
+    redact_headers,
+    sha256_hex,
+)
 from together_image_fake._catalog import Catalog, ModelSpec
 from together_image_fake._errors import NAMED_ERRORS
-from together_image_fake._secrets import is_secret_field, is_secret_header
 from together_image_fake._wire import FakeRequest, FakeResponse, WireIds
 
 FaultKind = Literal["reset", "timeout", "html"]
@@ -32,9 +39,8 @@ FaultKind = Literal["reset", "timeout", "html"]
 TIER_IMAGES_PER_MINUTE: Mapping[int, float] = {1: 240, 2: 480, 3: 600, 4: 960, 5: 1200}
 """Account-wide image limits per build tier [DOC rate limits, 2025-11]."""
 
-_REDACTED_BEARER = "Bearer ***"
-_REDACTED = "***"
 _WINDOW_S = 60.0
+_NO_DETAILS = CallDetails()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,140 +137,6 @@ class Fault:
             if value is not None
         ]
         return " ".join(parts)
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallDetails:
-    """What a responder learned about one request, for its ``FakeCall`` (all optional).
-
-    Attributes mirror the ``FakeCall`` fields of the same names.
-    """
-
-    body: Any = None
-    model: str | None = None
-    prompt: str | None = None
-    width: int | None = None
-    height: int | None = None
-    response_format: str | None = None
-    error: Mapping[str, str | None] | None = None
-    fault: str | None = None
-    images: tuple[bytes, ...] = ()
-    image_media_type: str | None = None
-    input_image: bytes | None = None
-    input_media_type: str | None = None
-    input_sha256: str | None = None
-    urls: tuple[str, ...] = ()
-
-    @classmethod
-    def from_body(cls, body: Any) -> CallDetails:
-        """The details readable from a parsed request body without validating it: the body
-        itself, and ``model``, ``prompt``, ``response_format``, ``width``, ``height`` where they
-        have the right type."""
-        fields = body if isinstance(body, dict) else {}
-
-        def text(name: str) -> str | None:
-            value = fields.get(name)
-            return value if isinstance(value, str) else None
-
-        def whole(name: str) -> int | None:
-            value = fields.get(name)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        return cls(
-            body=body,
-            model=text("model"),
-            prompt=text("prompt"),
-            response_format=text("response_format"),
-            width=whole("width"),
-            height=whole("height"),
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class FakeCall:
-    """One logged request to the fake's API routes (``/v1/…`` and ``/shrt/…``).
-
-    Attributes:
-        seq: 1-based sequence number (order of arrival).
-        time: When it arrived (UTC).
-        method: HTTP method.
-        path: Normalised path.
-        headers: Request headers, lower-cased, with ``authorization`` redacted to ``Bearer ***``
-            and every other credential header (``_secrets``' rules) to ``***``.
-        body: The parsed JSON body, or ``None`` when absent or not JSON; credential fields
-            (``api_key``…) are redacted to ``***``.
-        status: Response status; 0 when a fault dropped the connection or timed out.
-        model: Requested model id.
-        prompt: Requested prompt.
-        width: Width (effective on success, as sent otherwise).
-        height: Height (same).
-        response_format: Response format (effective on success, as sent otherwise).
-        error: ``{"message", "type", "code"}`` of an error answer, else ``None``.
-        fault: Description of the injected fault, else ``None``.
-        images: The image bytes returned, in ``index`` order (emptied when evicted).
-        image_media_type: Their media type.
-        input_image: The bytes of an edit's input image, when known.
-        input_media_type: Its media type.
-        input_sha256: Its SHA-256 (hex).
-        response_id: The response ``id``.
-        urls: The ``/shrt/`` URLs returned in ``url`` mode.
-        duration_ms: Time spent answering, including injected latency.
-        images_evicted: Whether the image bytes were dropped to respect ``max_image_bytes``; an
-            inline ``data:`` ``image_url`` in ``body`` is then replaced by a note of its size and
-            the input's sha256.
-    """
-
-    seq: int
-    time: datetime
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: Any
-    status: int
-    model: str | None = None
-    prompt: str | None = None
-    width: int | None = None
-    height: int | None = None
-    response_format: str | None = None
-    error: Mapping[str, str | None] | None = None
-    fault: str | None = None
-    images: tuple[bytes, ...] = ()
-    image_media_type: str | None = None
-    input_image: bytes | None = None
-    input_media_type: str | None = None
-    input_sha256: str | None = None
-    response_id: str | None = None
-    urls: tuple[str, ...] = ()
-    duration_ms: float = 0.0
-    images_evicted: bool = False
-
-    def stored_bytes(self) -> int:
-        """Bytes of image data this entry keeps alive (an inline ``data:`` input URL included)."""
-        inline = _inline_image_url(self.body)
-        return sum(map(len, self.images)) + len(self.input_image or b"") + len(inline or "")
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the control API's JSON form (``GET /_fake/calls`` elements)."""
-        return {
-            "seq": self.seq,
-            "time": self.time.strftime("%Y-%m-%dT%H:%M:%S.")
-            + f"{self.time.microsecond // 1000:03d}Z",
-            "method": self.method,
-            "path": self.path,
-            "headers": dict(self.headers),
-            "body": self.body,
-            "status": self.status,
-            "model": self.model,
-            "prompt": self.prompt,
-            "width": self.width,
-            "height": self.height,
-            "response_format": self.response_format,
-            "error": dict(self.error) if self.error is not None else None,
-            "fault": self.fault,
-            "images": [f"/_fake/images/{self.seq}/{index}" for index in range(len(self.images))],
-            "input_image": f"/_fake/inputs/{self.seq}" if self.input_image is not None else None,
-            "duration_ms": self.duration_ms,
-        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -495,7 +367,7 @@ class FakeState:
         ctx: RequestContext,
         request: FakeRequest,
         response: FakeResponse,
-        details: CallDetails = CallDetails(),
+        details: CallDetails = _NO_DETAILS,
     ) -> FakeResponse:
         """Log one answered request and return ``response`` unchanged.
 
@@ -503,6 +375,7 @@ class FakeState:
         belongs to the forgotten log, and may already be another call's in the new one.
         """
         duration_ms = (time.perf_counter() - ctx.started) * 1000 + response.delay_s * 1000
+        body_bytes = len(request.body) if details.body is not None else 0
         call = FakeCall(
             seq=ctx.seq,
             time=datetime.fromtimestamp(ctx.received, tz=timezone.utc),
@@ -526,6 +399,8 @@ class FakeState:
             response_id=ctx.ids.request_id,
             urls=details.urls,
             duration_ms=round(duration_ms, 3),
+            body_bytes=body_bytes,
+            body_sha256=sha256_hex(request.body) if body_bytes > BODY_ALLOWANCE else None,
         )
         with self.lock:
             if ctx.generation != self._generation:
@@ -579,80 +454,10 @@ class FakeState:
             seq = self._holding.popleft()
             old = self._calls[seq]
             self._stored_bytes -= old.stored_bytes()
-            self._calls[seq] = replace(
-                old,
-                body=_without_inline_image_url(old.body, old.input_sha256),
-                images=(),
-                input_image=None,
-                images_evicted=True,
-            )
+            self._calls[seq] = evicted(old)
 
 
 def check_tier(tier: int) -> None:
     """Raise ``ValueError`` unless ``tier`` is a build tier (1–5)."""
     if isinstance(tier, bool) or not isinstance(tier, int) or tier not in TIER_IMAGES_PER_MINUTE:
         raise ValueError(f"tier must be an int from 1 to 5, got {tier!r}")
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-cased headers with every credential value replaced (``_secrets.is_secret_header``);
-    ``authorization`` keeps its scheme word, as ``Bearer ***``."""
-    redacted: dict[str, str] = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered == "authorization":
-            redacted[lowered] = _REDACTED_BEARER
-        elif is_secret_header(lowered):
-            redacted[lowered] = _REDACTED
-        else:
-            redacted[lowered] = value
-    return redacted
-
-
-def redact_fields(value: Any) -> Any:
-    """A parsed JSON body with the value of every credential field (``_secrets.is_secret_field``),
-    at any depth, replaced by ``***``; the very same object when it holds none (no copy)."""
-    if isinstance(value, dict):
-        cleaned: dict[Any, Any] = {}
-        changed = False
-        for key, item in value.items():
-            if item is not None and isinstance(key, str) and is_secret_field(key):
-                new = _REDACTED
-            elif isinstance(item, (dict, list)):
-                new = redact_fields(item)
-            else:
-                new = item
-            changed = changed or new is not item
-            cleaned[key] = new
-        return cleaned if changed else value
-    if isinstance(value, list):
-        items = [redact_fields(item) if isinstance(item, (dict, list)) else item for item in value]
-        return (
-            items if any(new is not old for new, old in zip(items, value, strict=True)) else value
-        )
-    return value
-
-
-def _inline_image_url(body: Any) -> str | None:
-    """The request's ``image_url`` when it is an inline ``data:`` URL (image bytes in the log)."""
-    if isinstance(body, dict):
-        value = body.get("image_url")
-        if isinstance(value, str) and value[:5].lower() == "data:":
-            return value
-    return None
-
-
-def _without_inline_image_url(body: Any, sha256: str | None) -> Any:
-    """The logged body with an inline ``image_url`` replaced by a note of what was dropped."""
-    inline = _inline_image_url(body)
-    if inline is None:
-        return body
-    header = inline.split(",", 1)[0]
-    note = f"{header},<evicted: {len(inline)} characters"
-    note += f", image sha256 {sha256}>" if sha256 else ">"
-    return {**body, "image_url": note}
-
-
-def sha256_hex(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()

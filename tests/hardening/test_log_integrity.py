@@ -114,7 +114,6 @@ def test_item01_reset_during_request_in_flight() -> None:
     assert sum(call.stored_bytes() for call in calls) <= unit * 5 // 2
 
 
-@pytest.mark.xfail(strict=True, reason="request bodies do not yet count toward the byte budget")
 def test_item08_request_bodies_count_toward_the_log_byte_budget() -> None:
     budget = 300_000
     fake = FakeTogether(rate_limits="off", max_image_bytes=budget)
