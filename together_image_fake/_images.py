@@ -304,7 +304,7 @@ class ImageGenerator:
         images = [
             self.renderer.render(
                 _render_spec(valid, seed=seed, index=index, fake_seed=self.seed),
-                input_image=valid.input_image.data if valid.input_image else None,
+                input_image=valid.input_image.pixels if valid.input_image else None,
                 request_id=ctx.ids.request_id,
             )
             for index in range(valid.n)

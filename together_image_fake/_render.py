@@ -33,6 +33,8 @@ from PIL import Image, ImageDraw, ImageFont
 OutputFormat = Literal["jpeg", "png"]
 
 METADATA_KEY = "together-image-fake"
+InputPixels = bytes | Image.Image
+"""An edit's input image: encoded bytes, or pixels already decoded."""
 _KEY_BYTES = METADATA_KEY.encode("ascii")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CANVAS_MAX_SIDE = 512
@@ -195,13 +197,14 @@ class Renderer:
         """How many images were drawn and encoded (cache misses)."""
 
     def render(
-        self, spec: RenderSpec, *, input_image: bytes | None, request_id: str | None
+        self, spec: RenderSpec, *, input_image: InputPixels | None, request_id: str | None
     ) -> bytes:
         """Return the encoded image for ``spec`` with its metadata.
 
         Args:
             spec: What to draw.
-            input_image: The decoded-to-bytes input image of an edit (its SHA-256 is in ``spec``).
+            input_image: The input image of an edit (its SHA-256 is in ``spec``): decoded
+                pixels, as validation leaves them, or the encoded bytes.
             request_id: The response id to embed.
 
         Returns:
@@ -290,7 +293,7 @@ class _BackgroundCache:
 _BACKGROUNDS = _BackgroundCache(_BACKGROUND_CACHE_BYTES)
 
 
-def _background_key(spec: RenderSpec, input_image: bytes | None) -> tuple[object, ...]:
+def _background_key(spec: RenderSpec, input_image: InputPixels | None) -> tuple[object, ...]:
     """What the background and the label's layout depend on: not the prompt, seed, index or
     negative prompt, which only the label (and the metadata) show.
 
@@ -299,7 +302,8 @@ def _background_key(spec: RenderSpec, input_image: bytes | None) -> tuple[object
     """
     input_sha256 = spec.input_sha256
     if input_image is not None and input_sha256 is None:
-        input_sha256 = hashlib.sha256(input_image).hexdigest()
+        encoded = input_image.tobytes() if isinstance(input_image, Image.Image) else input_image
+        input_sha256 = hashlib.sha256(encoded).hexdigest()
     return (
         spec.model,
         spec.width,
@@ -313,7 +317,7 @@ def _background_key(spec: RenderSpec, input_image: bytes | None) -> tuple[object
     )
 
 
-def _draw_and_encode(spec: RenderSpec, input_image: bytes | None) -> bytes:
+def _draw_and_encode(spec: RenderSpec, input_image: InputPixels | None) -> bytes:
     """Encode ``spec``'s image: the cached background under a freshly drawn label."""
     key = _background_key(spec, input_image)
     background = _BACKGROUNDS.get(key)
@@ -336,7 +340,7 @@ def _draw_and_encode(spec: RenderSpec, input_image: bytes | None) -> bytes:
 
 
 def _build_background(
-    key: tuple[object, ...], spec: RenderSpec, input_image: bytes | None
+    key: tuple[object, ...], spec: RenderSpec, input_image: InputPixels | None
 ) -> _Background:
     image = _background_image(key, spec, input_image)
     label_height = _label_layout(spec).height
@@ -355,7 +359,7 @@ def _build_background(
 
 
 def _background_image(
-    key: tuple[object, ...], spec: RenderSpec, input_image: bytes | None
+    key: tuple[object, ...], spec: RenderSpec, input_image: InputPixels | None
 ) -> Image.Image:
     """The whole background at full size, its colours drawn from ``key``."""
     seed = hashlib.sha256(json.dumps(key).encode("utf-8", "surrogatepass")).digest()
@@ -376,13 +380,17 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def _background(
-    rng: random.Random, size: tuple[int, int], input_image: bytes | None
+    rng: random.Random, size: tuple[int, int], input_image: InputPixels | None
 ) -> Image.Image:
     tint = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
     small = (min(size[0], _FIELD_SIDE), min(size[1], _FIELD_SIDE))
     if input_image is not None:
-        with Image.open(io.BytesIO(input_image)) as source:
-            base = source.convert("RGB").resize(small, Image.Resampling.BILINEAR)
+        if isinstance(input_image, Image.Image):
+            # Decoded once, by validation: a large input is not decoded a second time.
+            base = input_image.convert("RGB").resize(small, Image.Resampling.BILINEAR)
+        else:
+            with Image.open(io.BytesIO(input_image)) as source:
+                base = source.convert("RGB").resize(small, Image.Resampling.BILINEAR)
         # Visibly derived from the input; the label tells seeds and indexes apart.
         field = Image.blend(base, Image.new("RGB", small, tint), 0.25)
     else:
