@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Literal
@@ -62,6 +64,10 @@ Stage = Literal["gateway", "backend", "done"]
 DEFAULT_UNSAFE_TERMS: tuple[str, ...] = ("nsfw",)
 """Prompt words that trip the fake's safety checker unless disabled (a test hook [INF])."""
 
+DEFAULT_MAX_CONCURRENT_RENDERS = max(1, min(4, os.cpu_count() or 1))
+"""Image requests rendered at once by default: one per CPU, at most 4 (rendering is CPU-bound,
+so more in flight buy no speed, only memory; the rest wait their turn)."""
+
 
 class ImageGenerator:
     """The responder that answers like the real API: validate, apply faults, render.
@@ -78,6 +84,9 @@ class ImageGenerator:
         serve_retired: Keep serving models the real API has retired.
         clock: The fake's clock (``X-Api-Call-*`` timestamps).
         image_cache_bytes: Size of the rendered-image cache.
+        max_concurrent_renders: How many requests render (and build their answer) at once;
+            others wait their turn, which bounds memory under load: each one in flight holds
+            about ``n`` × width × height × 9 bytes at its peak (canvas, copy, encoder, answer).
     """
 
     def __init__(
@@ -94,11 +103,20 @@ class ImageGenerator:
         serve_retired: bool,
         clock: Callable[[], float],
         image_cache_bytes: int,
+        max_concurrent_renders: int = DEFAULT_MAX_CONCURRENT_RENDERS,
     ) -> None:
         if rate_limits not in ("off", "model", "all"):
             raise ValueError(f"rate_limits must be 'off', 'model' or 'all', got {rate_limits!r}")
         if remote_images not in ("record", "reject"):
             raise ValueError(f"remote_images must be 'record' or 'reject', got {remote_images!r}")
+        if (
+            isinstance(max_concurrent_renders, bool)
+            or not isinstance(max_concurrent_renders, int)
+            or max_concurrent_renders < 1
+        ):
+            raise ValueError(
+                f"max_concurrent_renders must be an int >= 1, got {max_concurrent_renders!r}"
+            )
         self.seed = seed
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
         self.strict = strict
@@ -110,6 +128,8 @@ class ImageGenerator:
         self.serve_retired = serve_retired
         self.clock = clock
         self.renderer = Renderer(cache_bytes=image_cache_bytes)
+        self.max_concurrent_renders = max_concurrent_renders
+        self._render_slots = threading.BoundedSemaphore(max_concurrent_renders)
 
     # ---- the responder interface (called by the route table) ----------------------------------
 
@@ -297,6 +317,19 @@ class ImageGenerator:
                 input_media_type=valid.input_image.media_type,
                 input_sha256=valid.input_image.sha256,
             )
+        # The work starts (X-Api-Call-Start) once a render slot is free, as a queued job would.
+        with self._render_slots:
+            return self._render_answer(request, state, ctx, details, valid)
+
+    def _render_answer(
+        self,
+        request: FakeRequest,
+        state: FakeState,
+        ctx: RequestContext,
+        details: CallDetails,
+        valid: GenerationRequest,
+    ) -> tuple[FakeResponse, CallDetails]:
+        spec = valid.spec
         call_start = self.clock()
         limit_headers = self._take_rate_slot(state, spec, ctx.received)
         self._check_safety(valid)

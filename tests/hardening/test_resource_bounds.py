@@ -129,7 +129,6 @@ def _generate(prompt: str) -> FakeRequest:
 
 
 @pytest.mark.parametrize("slots", [None, 2])
-@pytest.mark.xfail(strict=True, reason="renders in flight are not bounded")
 def test_item10_renders_in_flight_are_bounded(slots: int | None) -> None:
     clock = HoldingClock()
     options = {} if slots is None else {"max_concurrent_renders": slots}
