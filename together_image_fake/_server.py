@@ -56,6 +56,7 @@ DEFAULT_IDLE_TIMEOUT_S = 30.0
 _DRAIN_LIMIT_S = 2.0
 _DRAIN_CHUNK = 65536
 _POLL_S = 0.05
+_AMBIGUOUS_FRAMING = "Ambiguous request framing"
 # How often the accept loop checks for stop(): short, so starting and stopping a server per test
 # stays cheap (about 10 ms).
 _ACCEPT_POLL_S = 0.01
@@ -320,8 +321,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._serve(started)
 
     def handle_expect_100(self) -> bool:
-        # Refuse an oversized body before the client sends it.
+        # Refuse an oversized or ambiguously framed body before the client sends it.
         try:
+            self._check_framing()
             parse_content_length(
                 self.headers.get_all("Content-Length") or [],
                 limit=self.server.owner.max_body_bytes,
@@ -360,7 +362,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except RequestRejected as rejected:
             self._write(rejected.response(), close=True)
             self._log(started, path, rejected.status)
-            if rejected.status == 413:
+            if rejected.status == 413 or rejected.message.startswith(_AMBIGUOUS_FRAMING):
                 self._drain()
             return
         if body is None:
@@ -395,9 +397,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._write(response, head_only=self.command.upper() == "HEAD")
         self._log(started, path, response.status, size=len(response.body))
 
+    def _check_framing(self) -> None:
+        """Refuse a request framed both by ``Transfer-Encoding`` and ``Content-Length``.
+
+        Two framings let a proxy in front and this server disagree on where the body ends, so
+        bytes one of them reads as body the other reads as a second request (smuggling). RFC 9112
+        §6.3 lets a server reject such a message; it must then close the connection.
+        """
+        encodings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if encodings and lengths:
+            raise RequestRejected(
+                400,
+                f"{_AMBIGUOUS_FRAMING}: expected either Transfer-Encoding or Content-Length, "
+                f"got Transfer-Encoding {', '.join(encodings)!r} "
+                f"and Content-Length {', '.join(lengths)!r}.",
+            )
+
     def _read_body(self, limit: int) -> bytes | None:
         """Read the request body; ``None`` when the client went away before sending all of it."""
-        transfer_encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        self._check_framing()
+        transfer_encoding = (
+            ", ".join(self.headers.get_all("Transfer-Encoding") or []).strip().lower()
+        )
         if transfer_encoding:
             if transfer_encoding != "chunked":
                 # RFC 9112 says 501; a 4xx keeps "5xx means a fault was asked for" true [INF].

@@ -164,7 +164,6 @@ def smuggling_server() -> Iterator[FakeTogetherServer]:
         yield server
 
 
-@pytest.mark.xfail(strict=True, reason="Transfer-Encoding wins over Content-Length silently")
 def test_item15_chunked_with_content_length_is_refused(
     smuggling_server: FakeTogetherServer,
 ) -> None:
