@@ -210,7 +210,6 @@ def _open_idle(port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
-@pytest.mark.xfail(strict=True, reason="idle sockets can use up the server's file descriptors")
 def test_item16_idle_sockets_cannot_starve_a_normal_request() -> None:
     # The audit's 1,100 idle sockets against a 1,024-descriptor limit, scaled down: 300 against 128.
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -238,7 +237,6 @@ def test_item16_idle_sockets_cannot_starve_a_normal_request() -> None:
         process.communicate(timeout=30)
 
 
-@pytest.mark.xfail(strict=True, reason="FakeTogetherServer takes no max_connections yet")
 def test_item16_connections_beyond_the_bound_evict_idle_ones() -> None:
     with FakeTogetherServer(FakeTogether(), max_connections=8) as server:
         idle = _open_idle(server.port, 40)
