@@ -12,6 +12,7 @@ can be added beside them; this is the only module that knows them all.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
@@ -96,15 +97,64 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_bind_arguments(parser: argparse.ArgumentParser, *, default_port: int) -> None:
-    """Add ``--host`` (loopback by default) and ``--port`` to a command that serves over HTTP."""
+    """Add ``--host`` (loopback by default), ``--port`` and ``--allow-host`` to a command that
+    serves over HTTP."""
     parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+        "--host",
+        type=_bind_host,
+        default="127.0.0.1",
+        help="interface to bind (default: %(default)s); any other than loopback is warned about",
     )
     parser.add_argument(
         "--port",
         type=int,
         default=default_port,
         help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        dest="allowed_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name, besides loopback ones and --host, that may reach the control API and "
+        "dashboard, e.g. a container's service name (repeatable; * allows any)",
+    )
+
+
+def _bind_host(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected an interface to bind, such as 127.0.0.1, got {text!r}"
+        )
+    return text.strip()
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine (``localhost``, 127.0.0.0/8,
+    ``::1``)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_if_exposed(host: str) -> None:
+    if is_loopback_host(host):
+        return
+    # Loud on purpose: a fake on every interface hands its call log (prompts, bodies, images)
+    # and its control API to anyone who can reach the port.
+    print(
+        f"WARNING: --host {host} is not a loopback address: the fake answers every machine that "
+        "can reach this one, and anyone there can read its call log (prompts, request bodies, "
+        "images) and queue faults or reset it. Use --host 127.0.0.1 unless that is what you "
+        f"want (e.g. inside a container). The control API still answers only loopback names and "
+        f"{host!r}; add others with --allow-host.",
+        file=sys.stderr,
+        flush=True,
     )
 
 
@@ -147,6 +197,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         max_body_bytes=args.max_body_bytes,
         announce=announce,
+        allowed_hosts=args.allowed_hosts,
     )
 
 
@@ -157,6 +208,7 @@ def serve_until_signalled(
     port: int,
     announce: Callable[[FakeTogetherServer], None],
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    allowed_hosts: Sequence[str] = (),
 ) -> int:
     """Serve ``fake`` on loopback until SIGINT or SIGTERM (``serve``, ``record``, ``replay``).
 
@@ -166,6 +218,7 @@ def serve_until_signalled(
         port: Port to bind; 0 picks a free one.
         announce: Prints the command's first stdout lines once the server listens (flushed).
         max_body_bytes: Largest request body accepted.
+        allowed_hosts: More host names that may reach the control API (``--allow-host``).
 
     Returns:
         0 after a clean stop, 1 when the address cannot be bound, 2 for an impossible port.
@@ -173,7 +226,10 @@ def serve_until_signalled(
     if not 0 <= port <= 65535:
         print(f"error: --port must be between 0 and 65535, got {port}", file=sys.stderr)
         return 2
-    server = FakeTogetherServer(fake, host=host, port=port, max_body_bytes=max_body_bytes)
+    _warn_if_exposed(host)
+    server = FakeTogetherServer(
+        fake, host=host, port=port, max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts
+    )
     handler = _request_log_handler(sys.stderr)
     server_logger = logging.getLogger("together_image_fake.server")
     server_logger.addHandler(handler)
@@ -304,6 +360,7 @@ def _run_record(args: argparse.Namespace) -> int:
         proxy,
         host=args.host,
         port=args.port,
+        allowed_hosts=args.allowed_hosts,
         announce=lambda server: print(
             f"Recording to {args.cassette}: proxy at {server.base_url} -> {args.upstream}",
             flush=True,
@@ -370,6 +427,7 @@ def _run_replay(args: argparse.Namespace) -> int:
         player,
         host=args.host,
         port=args.port,
+        allowed_hosts=args.allowed_hosts,
         announce=lambda server: print(
             f"Replaying {args.cassette} ({count} interactions) at {server.base_url}", flush=True
         ),

@@ -23,6 +23,7 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
@@ -33,6 +34,7 @@ from together_image_fake._http import (
     DEFAULT_TIMEOUT_HOLD_S,
     RequestRejected,
     answer,
+    control_refusal,
     lower_headers,
     origin_for,
     parse_content_length,
@@ -93,6 +95,9 @@ class FakeTogetherServer:
             closes the one idle the longest (waiting for a request, else one still sending
             its request), so idle sockets can never starve a request; connections whose
             request the fake is answering are never closed.
+        allowed_hosts: Host names, besides loopback ones and ``host``, that may reach the
+            control API and dashboard (``/_fake/…``), e.g. a container's service name; ``"*"``
+            allows any (the API routes answer every name).
 
     Attributes:
         fake: The backend being served.
@@ -110,9 +115,14 @@ class FakeTogetherServer:
         timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S,
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         if fake is None:
             fake = FakeTogether()
+        if not host.strip():
+            raise ValueError(
+                f"host must name an interface to bind, such as 127.0.0.1, got {host!r}"
+            )
         if max_body_bytes < 0:
             raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes!r}")
         if timeout_hold_s < 0 or idle_timeout_s <= 0:
@@ -131,6 +141,7 @@ class FakeTogetherServer:
         self.timeout_hold_s = timeout_hold_s
         self.idle_timeout_s = idle_timeout_s
         self.max_connections = max_connections
+        self.allowed_hosts = tuple(allowed_hosts)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -454,6 +465,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             origin=absolute_origin
             or origin_for(self.headers.get("Host"), scheme="http", fallback=owner.origin),
         )
+        refusal = control_refusal(request, bound_host=owner.host, allowed_hosts=owner.allowed_hosts)
+        if refusal is not None:
+            self._write(refusal.response(), close=True)
+            self._log(started, path, refusal.status, note=refusal.message.split(":", 1)[0])
+            return
         self.server.mark(self.connection, "busy")
         response = answer(owner.fake.handle, request, logger.exception)
         if response.delay_s > 0 and not self._wait(response.delay_s):

@@ -29,6 +29,8 @@ class FakeSettings:
         strict: ``False`` relaxes every inferred ([INF]) rule.
         max_body_bytes: Largest request body accepted (413 above).
         timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
+        allowed_hosts: Host names, besides loopback ones and the bound host, that may reach the
+            control API (``*``: any).
     """
 
     api_keys: tuple[str, ...] = ()
@@ -36,6 +38,7 @@ class FakeSettings:
     strict: bool = True
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S
+    allowed_hosts: tuple[str, ...] = ()
 
 
 def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
@@ -44,7 +47,8 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
     ``TOGETHER_FAKE_API_KEYS`` (comma-separated), ``TOGETHER_FAKE_SEED`` (integer),
     ``TOGETHER_FAKE_STRICT`` (``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``),
     ``TOGETHER_FAKE_MAX_BODY_BYTES`` (integer >= 0), ``TOGETHER_FAKE_TIMEOUT_HOLD_S``
-    (seconds >= 0).
+    (seconds >= 0), ``TOGETHER_FAKE_ALLOWED_HOSTS`` (comma-separated host names that may reach
+    the control API besides loopback ones and the bound host; ``*`` for any).
 
     Args:
         environ: The environment to read (``os.environ`` in a deployment).
@@ -57,6 +61,11 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
     """
     keys = tuple(
         key.strip() for key in environ.get("TOGETHER_FAKE_API_KEYS", "").split(",") if key.strip()
+    )
+    hosts = tuple(
+        name.strip()
+        for name in environ.get("TOGETHER_FAKE_ALLOWED_HOSTS", "").split(",")
+        if name.strip()
     )
     strict_text = environ.get("TOGETHER_FAKE_STRICT", "").strip().lower()
     if strict_text and strict_text not in _TRUE | _FALSE:
@@ -88,6 +97,7 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
         strict=strict_text not in _FALSE,
         max_body_bytes=max_body,
         timeout_hold_s=hold,
+        allowed_hosts=hosts,
     )
 
 
