@@ -28,7 +28,12 @@ from typing import TextIO
 from together_image_fake._backend import FakeTogether
 from together_image_fake._http import DEFAULT_MAX_BODY_BYTES
 from together_image_fake._interactions import CassetteError
-from together_image_fake._record import DEFAULT_UPSTREAM, CassetteRecorder, TogetherProxy
+from together_image_fake._record import (
+    DEFAULT_FORWARD_ROUTES,
+    DEFAULT_UPSTREAM,
+    CassetteRecorder,
+    TogetherProxy,
+)
 from together_image_fake._replay import CassettePlayer
 from together_image_fake._server import FakeTogetherServer
 from together_image_fake._settings import FakeSettings, build_fake
@@ -334,7 +339,17 @@ def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     record.add_argument(
         "--api-key-from-env",
         action="store_true",
-        help="send TOGETHER_API_KEY upstream for requests that carry no key",
+        help="send TOGETHER_API_KEY upstream for requests that carry no key (only requests from "
+        "this machine, without a foreign Origin, on the forwarded routes are relayed at all)",
+    )
+    record.add_argument(
+        "--forward-route",
+        dest="forward_routes",
+        action="append",
+        default=[],
+        metavar='"METHOD /PATH"',
+        help="forward this route too, besides image generation, /v1/models and /shrt/{id} "
+        '(repeatable), e.g. "POST /v1/files"',
     )
     record.set_defaults(run=_run_record)
 
@@ -352,6 +367,7 @@ def _run_record(args: argparse.Namespace) -> int:
             args.upstream,
             recorder=recorder,
             api_key=os.environ.get("TOGETHER_API_KEY") if args.api_key_from_env else None,
+            forward_routes=(*DEFAULT_FORWARD_ROUTES, *args.forward_routes),
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

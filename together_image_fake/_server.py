@@ -464,6 +464,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body=body,
             origin=absolute_origin
             or origin_for(self.headers.get("Host"), scheme="http", fallback=owner.origin),
+            peer=str(self.client_address[0]),
         )
         refusal = control_refusal(request, bound_host=owner.host, allowed_hosts=owner.allowed_hosts)
         if refusal is not None:

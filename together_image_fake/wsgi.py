@@ -129,6 +129,8 @@ def _request_from_environ(environ: WSGIEnvironment, max_body_bytes: int) -> Fake
         headers=headers,
         body=_read_body(environ, headers, max_body_bytes),
         origin=absolute_origin or origin_for(headers.get("host"), scheme=scheme, fallback=fallback),
+        # Unknown when the server gives none: never taken for this machine.
+        peer=str(environ.get("REMOTE_ADDR", "")),
     )
 
 

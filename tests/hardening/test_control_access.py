@@ -223,7 +223,6 @@ def _upstream_paths(upstream: FakeTogetherServer) -> list[str]:
     return [f"{call.method} {call.path}" for call in upstream.fake.calls]
 
 
-@pytest.mark.xfail(strict=True, reason="the recording proxy relays the real key for any route")
 def test_item07_record_proxy_relays_only_recorded_routes_for_local_callers(
     upstream: FakeTogetherServer, tmp_path: Any
 ) -> None:
@@ -291,7 +290,6 @@ def test_item07_record_proxy_relays_only_recorded_routes_for_local_callers(
     assert _upstream_paths(upstream)[-1] == "POST /v1/chat/completions"
 
 
-@pytest.mark.xfail(strict=True, reason="the proxy logs the upstream URL with its query string")
 def test_item07_record_proxy_never_logs_a_query_string(caplog: pytest.LogCaptureFixture) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
