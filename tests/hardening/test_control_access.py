@@ -302,3 +302,50 @@ def test_item07_record_proxy_never_logs_a_query_string(caplog: pytest.LogCapture
         requests.get(f"{server.base_url}/models?api_key={query_key}&key={query_key}", timeout=10)
     assert "/v1/models" in caplog.text, "the failure is logged"
     assert query_key not in caplog.text
+
+
+def _wsgi_status(app: Any, *, host: str, server_name: str = "127.0.0.1") -> str:
+    statuses: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/_fake/calls",
+        "QUERY_STRING": "",
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": "8000",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": host,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+    }
+    b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[0]
+
+
+def test_item04_the_wsgi_app_guards_the_control_api_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_wsgi_app(FakeTogether())
+    assert _wsgi_status(app, host="attacker.example:8000").startswith("403")
+    assert _wsgi_status(app, host="localhost:8000").startswith("200")
+    # The name the WSGI server was bound to is allowed, like the loopback server's host.
+    assert _wsgi_status(app, host="fake.ci:8000", server_name="fake.ci").startswith("200")
+    wider = make_wsgi_app(FakeTogether(), allowed_hosts=["fake-together"])
+    assert _wsgi_status(wider, host="fake-together:8000").startswith("200")
+    # The default app reads the allowed names from TOGETHER_FAKE_ALLOWED_HOSTS.
+    from together_image_fake import wsgi
+
+    monkeypatch.setattr(wsgi, "app", wsgi._EnvironmentApp({"TOGETHER_FAKE_ALLOWED_HOSTS": "a, b"}))
+    assert _wsgi_status(wsgi.app, host="b:8000").startswith("200")
+    assert _wsgi_status(wsgi.app, host="c:8000").startswith("403")
+
+
+def test_item04_serve_record_and_replay_take_allow_host() -> None:
+    from together_image_fake._cli import build_parser
+
+    parser = build_parser()
+    for command in (
+        ["serve"],
+        ["record", "--cassette", "c.json"],
+        ["replay", "--cassette", "c.json"],
+    ):
+        args = parser.parse_args([*command, "--allow-host", "fake", "--allow-host", "ci"])
+        assert args.allowed_hosts == ["fake", "ci"]
