@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="enforce the inferred ([INF]) validation rules too, or relax them (default: strict)",
     )
     serve.add_argument(
+        "--max-concurrent-renders",
+        type=int,
+        default=None,
+        metavar="N",
+        help="image requests rendered at once, the others wait: bounds memory under load "
+        "(default: one per CPU, at most 4)",
+    )
+    serve.add_argument(
         "--max-body-bytes",
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
@@ -179,7 +187,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = FakeSettings(api_keys=tuple(args.api_keys), seed=args.seed, strict=args.strict)
+    if args.max_concurrent_renders is not None and args.max_concurrent_renders < 1:
+        print(
+            f"error: --max-concurrent-renders must be >= 1, got {args.max_concurrent_renders}",
+            file=sys.stderr,
+        )
+        return 2
+    settings = FakeSettings(
+        api_keys=tuple(args.api_keys),
+        seed=args.seed,
+        strict=args.strict,
+        max_concurrent_renders=args.max_concurrent_renders,
+    )
 
     def announce(server: FakeTogetherServer) -> None:
         print(f"Serving fake Together API at {server.base_url}", flush=True)
