@@ -5,6 +5,7 @@ only on the routes it records, for local callers."""
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import logging
 import socket
@@ -15,13 +16,17 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from together_image_fake import (
     CassetteRecorder,
+    FakeRequest,
     FakeTogether,
     FakeTogetherServer,
     TogetherProxy,
 )
+from together_image_fake._http import control_refusal
 from together_image_fake.wsgi import make_wsgi_app
 
 from ._raw import RawResponse, assert_real_error, exchange, request_bytes
@@ -349,3 +354,25 @@ def test_item04_serve_record_and_replay_take_allow_host() -> None:
     ):
         args = parser.parse_args([*command, "--allow-host", "fake", "--allow-host", "ci"])
         assert args.allowed_hosts == ["fake", "ci"]
+
+
+@given(
+    address=st.ip_addresses(),
+    port=st.none() | st.integers(1, 65535),
+    name=st.from_regex(r"\A[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,10}){0,3}\Z"),
+)
+def test_item04_the_host_rule_as_a_property(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int | None, name: str
+) -> None:
+    def refused(host: str) -> bool:
+        request = FakeRequest(method="GET", path="/_fake/calls", headers={"host": host})
+        return control_refusal(request, bound_host="127.0.0.1") is not None
+
+    suffix = "" if port is None else f":{port}"
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    assert refused(literal + suffix) == (not address.is_loopback)
+    assert refused(name + suffix) == (name != "localhost")
+    # Names are compared without case; the API routes are never refused.
+    assert not refused("LocalHost" + suffix)
+    api = FakeRequest(method="GET", path="/v1/models", headers={"host": name + suffix})
+    assert control_refusal(api, bound_host="127.0.0.1") is None
