@@ -1,9 +1,10 @@
 """Switching a fake's in-process interception on and off, and the registry of in-process adapters.
 
 ``IN_PROCESS_ADAPTERS`` is the one place an in-process adapter is registered: ``requests``
-(through ``responses``) always, httpx when its adapter and httpx are importable. ``Interception``
-starts every available adapter for one fake and stops exactly those (any order across fakes: each
-adapter removes only its own interception). ``decorate`` makes a fake usable as a decorator of a
+(through ``responses``) always, httpx and httpx2 through ``_httpx`` (which imports neither: it
+patches each once something else has imported it). ``Interception`` starts every available
+adapter for one fake and stops exactly those (any order across fakes: each adapter removes only
+its own interception). ``decorate`` makes a fake usable as a decorator of a
 function or of a ``unittest.TestCase`` class (each test method patched, as ``unittest.mock.patch``
 does). The fake's core never imports this module's adapters: they are loaded here, on ``start()``.
 

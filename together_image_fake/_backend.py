@@ -24,6 +24,7 @@ from together_image_fake._errors import FakeAPIError
 from together_image_fake._images import (
     DEFAULT_MAX_CONCURRENT_RENDERS,
     DEFAULT_UNSAFE_TERMS,
+    AccountTexts,
     ImageGenerator,
     RateLimitMode,
 )
@@ -76,7 +77,13 @@ class FakeTogether:
         unsafe_terms: Prompt words that trip the safety checker (422).
         remote_images: For an unregistered ``http(s)`` ``image_url``: ``"record"`` it as given, or
             ``"reject"`` it with 400.
-        serve_retired: Keep serving models the real API has retired (the seed document's models).
+        serve_retired: Also serve the models the real API has retired (``retired`` holds the date
+            in ``together_image.models``: FLUX.1 [dev], Schnell Free, Kontext [dev]…, recorded
+            until 2026). ``False`` (the default) answers them as the real API does now: 400
+            "non-serverless model" for open weights it keeps for dedicated endpoints, 404
+            ``model_not_available`` for the rest.
+        account_texts: The wording of the account errors: ``"2026"`` (the default) or
+            ``"2025"`` for the 402 credit-limit text quoted in 2025 (recordings of that era).
         max_calls: How many calls the log keeps.
         max_image_bytes: How many bytes of images the log keeps (oldest dropped first).
         image_cache_bytes: Size of the rendered-image cache.
@@ -104,7 +111,8 @@ class FakeTogether:
         type_field: bool = False,
         unsafe_terms: Iterable[str] = DEFAULT_UNSAFE_TERMS,
         remote_images: RemoteImagePolicy = "record",
-        serve_retired: bool = True,
+        serve_retired: bool = False,
+        account_texts: AccountTexts = "2026",
         max_calls: int = 10_000,
         max_image_bytes: int = 256 * 1024 * 1024,
         image_cache_bytes: int = 64 * 1024 * 1024,
@@ -134,6 +142,7 @@ class FakeTogether:
             unsafe_terms=unsafe_terms,
             remote_images=remote_images,
             serve_retired=serve_retired,
+            account_texts=account_texts,
             clock=clock,
             image_cache_bytes=image_cache_bytes,
             max_concurrent_renders=max_concurrent_renders,

@@ -9,6 +9,8 @@ their size and sha256 in their place, so the log says what was there without hol
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 from collections.abc import Mapping
@@ -50,6 +52,7 @@ class CallDetails:
     input_image: bytes | None = None
     input_media_type: str | None = None
     input_sha256: str | None = None
+    reference_sha256s: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
 
     @classmethod
@@ -103,12 +106,15 @@ class FakeCall:
         input_image: The bytes of an edit's input image, when known.
         input_media_type: Its media type.
         input_sha256: Its SHA-256 (hex).
+        reference_sha256s: The SHA-256 (hex) of each ``reference_images`` entry whose bytes were
+            known, in request order.
         response_id: The response ``id``.
         urls: The ``/shrt/`` URLs returned in ``url`` mode.
         duration_ms: Time spent answering, including injected latency.
         images_evicted: Whether the entry was evicted to respect ``max_image_bytes``: its image
-            bytes and input image dropped, an inline ``data:`` ``image_url`` in ``body`` replaced
-            by a note of its size and the input's sha256, every other body value (and ``prompt``,
+            bytes and input image dropped, inline ``data:`` URLs in ``body`` (``image_url``,
+            ``reference_images``) replaced by notes of their size and the image's sha256, every
+            other body value (and ``prompt``,
             ``model``) over 1 KiB by a note of its size and sha256, and a body still over 16 KiB
             (or one that is not a JSON object) by a note of ``body_bytes`` and ``body_sha256``.
         body_bytes: Size of the logged request body as sent, in bytes (0 when it was not JSON).
@@ -134,6 +140,7 @@ class FakeCall:
     input_image: bytes | None = None
     input_media_type: str | None = None
     input_sha256: str | None = None
+    reference_sha256s: tuple[str, ...] = ()
     response_id: str | None = None
     urls: tuple[str, ...] = ()
     duration_ms: float = 0.0
@@ -148,6 +155,7 @@ class FakeCall:
         if self.images_evicted:
             return 0
         inline = len(_inline_image_url(self.body) or "")
+        inline += sum(map(len, _inline_references(self.body)))
         rest = max(0, self.body_bytes - inline - BODY_ALLOWANCE)
         return sum(map(len, self.images)) + len(self.input_image or b"") + inline + rest
 
@@ -171,6 +179,7 @@ class FakeCall:
             "fault": self.fault,
             "images": [f"/_fake/images/{self.seq}/{index}" for index in range(len(self.images))],
             "input_image": f"/_fake/inputs/{self.seq}" if self.input_image is not None else None,
+            "reference_sha256s": list(self.reference_sha256s),
             "duration_ms": self.duration_ms,
         }
 
@@ -223,6 +232,31 @@ def _inline_image_url(body: Any) -> str | None:
     return None
 
 
+def _is_data_url(value: Any) -> bool:
+    return isinstance(value, str) and value[:5].lower() == "data:"
+
+
+def _inline_references(body: Any) -> list[str]:
+    """The request's ``reference_images`` that are inline ``data:`` URLs."""
+    if not isinstance(body, dict) or not isinstance(body.get("reference_images"), list):
+        return []
+    return [ref for ref in body["reference_images"] if _is_data_url(ref)]
+
+
+def _evicted_note(inline: str, sha256: str | None) -> str:
+    header = inline.split(",", 1)[0]
+    note = f"{header},<evicted: {len(inline)} characters"
+    return note + (f", image sha256 {sha256}>" if sha256 else ">")
+
+
+def _payload_sha256(data_url: str) -> str | None:
+    payload = data_url.split(",", 1)[-1]
+    try:
+        return sha256_hex(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+
+
 def evicted(call: FakeCall) -> FakeCall:
     """``call`` without what its share of the byte budget paid for (see ``FakeCall``)."""
     return replace(
@@ -245,10 +279,13 @@ def _elided_body(call: FakeCall) -> Any:
         size = 0
         for key, value in body.items():
             if key == "image_url" and inline is not None:
-                header = inline.split(",", 1)[0]
-                note = f"{header},<evicted: {len(inline)} characters"
-                kept[key] = note + (
-                    f", image sha256 {call.input_sha256}>" if call.input_sha256 else ">"
+                kept[key] = _evicted_note(inline, call.input_sha256)
+            elif key == "reference_images" and _inline_references(body):
+                kept[key] = _elided_value(
+                    [
+                        _evicted_note(ref, _payload_sha256(ref)) if _is_data_url(ref) else ref
+                        for ref in value
+                    ]
                 )
             else:
                 kept[key] = _elided_value(value)

@@ -1,68 +1,142 @@
-"""The fake's model catalog as data: per model id, every rule it enforces and where that comes from.
+"""The fake's model catalog: the client's per-model table plus what only the fake needs.
 
-Each rule is a ``Rule`` carrying its value and its provenance tag from the reference (``REC``
-recorded real traffic, ``DOC`` Together's docs, ``SDK``/``RUN`` official SDKs, ``3P`` third-party
-quotes, ``INF`` inference, ``USER`` set by the test). ``FakeTogether(strict=False)`` skips every
-``INF`` rule. The catalog also knows which of Together's serverless ids are *not* image models
-(chat, embedding, audio…), by list and by family, because the real endpoint answers those with a
-500 [REC] rather than the 404 it gives an id Together does not serve.
+What a model does with each field, its value rules, the wording of its refusals and the order of
+its checks live in one table, ``together_image.models`` (read by the client too). A ``ModelSpec``
+wraps that record (``spec.params``) and adds what only the fake needs: the ``timings`` style and
+item key order of its answers, the build tier and model-specific rate limit that gate it, its
+price, whether the safety checker can be turned off, and its ``GET /v1/models`` entry as recorded
+on 2026-08-17. Every rule is a ``Rule`` with its provenance tag (``REC`` recorded real traffic,
+``DOC`` Together's docs, ``SDK``/``RUN`` official SDKs, ``3P`` third-party quotes or measurements,
+``INF`` inference, ``USER`` set by the test); ``FakeTogether(strict=False)`` skips every ``INF``
+rule. The catalog also knows which of Together's serverless ids are *not* image models (chat,
+embedding, audio…): by the recorded listing, and by family, because the real endpoint answers
+those with a 500 [REC] rather than the 404 it gives an id Together does not know.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Generic, Literal, TypeVar
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
 
-Source = Literal["REC", "DOC", "SDK", "RUN", "3P", "INF", "USER"]
-ImageInputRule = Literal["required", "optional", "refused"]
+from together_image.models import (
+    MODELS,
+    SOURCES,
+    AreaWindow,
+    Dimensions,
+    FieldSupport,
+    ImageInputRule,
+    ModelParams,
+    OutputSize,
+    Rule,
+    SeedRange,
+    SizeMenu,
+    SizeRange,
+    Source,
+    Wording,
+    unsupported_use_message,
+)
+
+__all__ = [
+    "CATALOG",
+    "NON_IMAGE_FAMILIES",
+    "NON_IMAGE_MODELS",
+    "RULE_NAMES",
+    "SOURCES",
+    "AreaWindow",
+    "Catalog",
+    "Dimensions",
+    "ImageInputRule",
+    "ItemOrder",
+    "ModelSpec",
+    "Price",
+    "PriceUnit",
+    "Rule",
+    "SeedRange",
+    "SizeMenu",
+    "SizeRange",
+    "Source",
+    "TimingsStyle",
+    "is_non_image_model",
+    "recorded_listing",
+]
+
 TimingsStyle = Literal["seconds", "milliseconds"]
 ItemOrder = Literal["index_first", "timings_first"]
-
-SOURCES: tuple[Source, ...] = ("REC", "DOC", "SDK", "RUN", "3P", "INF", "USER")
-T = TypeVar("T")
+PriceUnit = Literal["megapixel", "image"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class Rule(Generic[T]):
-    """One catalog rule: a value and the evidence behind it.
+class Price:
+    """What an image costs: ``amount`` dollars per megapixel (at default steps) or per image."""
 
-    Attributes:
-        value: What the fake enforces.
-        source: Provenance tag (``REC``, ``DOC``, ``SDK``, ``RUN``, ``3P``, ``INF`` or ``USER``).
-        note: The evidence in a few words.
-    """
+    unit: PriceUnit
+    amount: float
 
-    value: T
-    source: Source
-    note: str = ""
-
-    def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"Rule source must be one of {SOURCES}, got {self.source!r}")
-
-    def to_json(self) -> dict[str, Any]:
-        """Return ``{"value", "source", "note"}`` with tuples and ranges as JSON values."""
-        value: Any = self.value
-        if isinstance(value, SizeRange):
-            value = {"min": value.min, "max": value.max, "multiple": value.multiple}
-        elif isinstance(value, tuple):
-            value = list(value)
-        return {"value": value, "source": self.source, "note": self.note}
+    def cost(self, *, width: int, height: int, n: int, steps_factor: float = 1.0) -> float:
+        """Dollars for ``n`` images of ``width`` x ``height``."""
+        if self.unit == "image":
+            return self.amount * n
+        return width * height / 1e6 * self.amount * steps_factor * n
 
 
-@dataclass(frozen=True, kw_only=True)
-class SizeRange:
-    """Allowed image widths and heights: ``min <= side <= max`` and ``side % multiple == 0``."""
+LISTING_RESOURCE = "_models_2026-08-17.json.gz"
+"""``GET /v1/models`` as recorded on 2026-08-17 [REC maruel/genai Warmup.yaml @23c16cde], the
+exact compact body gzipped: every modality, the image entries with their real pricing keys."""
 
-    min: int
-    max: int
-    multiple: int
 
-    def allows(self, side: int) -> bool:
-        """Return whether one side length satisfies the range."""
-        return self.min <= side <= self.max and side % self.multiple == 0
+@cache
+def recorded_listing() -> tuple[dict[str, Any], ...]:
+    """Return the recorded ``GET /v1/models`` entries, in recorded order (read once, lazily)."""
+    data = resources.files("together_image_fake").joinpath(LISTING_RESOURCE).read_bytes()
+    entries = json.loads(gzip.decompress(data))
+    return tuple(entries)
+
+
+def _recorded_entry(model_id: str) -> dict[str, Any] | None:
+    return next((entry for entry in recorded_listing() if entry["id"] == model_id), None)
+
+
+# Table rules a spec exposes under the catalog's historical names.
+_ALIASES = {"sizes": "dimensions"}
+_TABLE_RULES = frozenset(
+    {
+        "wording",
+        "serverless",
+        "retired",
+        "retired_answer",
+        "dimensions",
+        "default_size",
+        "steps",
+        "default_steps",
+        "seeds",
+        "max_n",
+        "reference_images",
+        "image_url",
+        "max_loras",
+        "output_size",
+        "aspect_ratios",
+        "required",
+    }
+)
+_FAKE_RULES = frozenset(
+    {
+        "safety_checker_disableable",
+        "timings",
+        "item_order",
+        "min_tier",
+        "rate_limit_per_minute",
+        "price",
+    }
+)
+_PLAIN_FIELDS = frozenset({"id", "display_name", "organization", "note"})
+RULE_NAMES = frozenset({"sizes"} | (_TABLE_RULES - {"dimensions"}) | _FAKE_RULES)
+"""Every rule name of a ``ModelSpec`` (``sizes`` is the table's ``dimensions``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,136 +144,260 @@ class ModelSpec:
     """Everything the fake knows about one image model.
 
     Attributes:
-        id: The model id as sent in ``model``.
-        display_name: Human name (``GET /v1/models``).
-        organization: Publisher (``GET /v1/models``).
-        sizes: Allowed ``width``/``height``.
-        default_size: ``(width, height)`` when the request gives neither.
-        steps: Allowed ``steps`` as ``(low, high)``.
-        default_steps: Steps used when the request gives none.
-        max_n: Largest ``n``.
-        image_url: Whether an input image (``image_url``) is required, optional or refused.
-        max_loras: Largest number of ``image_loras`` items; 0 refuses the field.
-        reference_images: Whether ``reference_images`` is accepted.
+        params: The model's record in the client's table (``together_image.models``): field
+            support, value rules, wording, availability.
         safety_checker_disableable: Whether ``disable_safety_checker`` turns the checker off.
         timings: ``timings.inference`` in float seconds or integer milliseconds.
         item_order: Key order of each ``data`` item.
         min_tier: Lowest account build tier allowed to call the model.
         rate_limit_per_minute: The model-specific limit in images per minute, or ``None``.
-        price_per_megapixel: Dollars per megapixel at default steps.
-        retired: When the real API stopped serving the model (``None`` while it still does).
-        note: Anything else worth knowing.
+        price: What the fake charges per megapixel or per image.
+        listed_as_recorded: Whether ``GET /v1/models`` lists the model's recorded entry (a
+            user's or renamed model gets an entry in the recorded shape instead).
     """
 
-    id: str
-    display_name: str
-    organization: str
-    sizes: Rule[SizeRange]
-    default_size: Rule[tuple[int, int]]
-    steps: Rule[tuple[int, int]]
-    default_steps: Rule[int]
-    max_n: Rule[int]
-    image_url: Rule[ImageInputRule]
-    max_loras: Rule[int]
-    reference_images: Rule[bool]
+    params: ModelParams
     safety_checker_disableable: Rule[bool]
     timings: Rule[TimingsStyle]
     item_order: Rule[ItemOrder]
     min_tier: Rule[int]
     rate_limit_per_minute: Rule[float | None]
-    price_per_megapixel: Rule[float]
-    retired: Rule[str | None]
-    note: str = ""
+    price: Rule[Price]
+    listed_as_recorded: bool = False
+
+    # -- the table's record, under the names the fake has always used ------------------------
+
+    @property
+    def id(self) -> str:
+        """The model id as sent in ``model``."""
+        return self.params.id
+
+    @property
+    def display_name(self) -> str:
+        """Human name (``GET /v1/models``)."""
+        return self.params.display_name
+
+    @property
+    def organization(self) -> str:
+        """Publisher (``GET /v1/models``)."""
+        return self.params.organization
+
+    @property
+    def note(self) -> str:
+        """Anything else worth knowing."""
+        return self.params.note
+
+    @property
+    def sizes(self) -> Rule[Dimensions]:
+        """Allowed ``width``/``height``: a per-side range, an area window or a size menu."""
+        return self.params.dimensions
+
+    @property
+    def default_size(self) -> Rule[tuple[int, int]]:
+        """``(width, height)`` when the request gives neither."""
+        return self.params.default_size
+
+    @property
+    def steps(self) -> Rule[tuple[int, int] | None]:
+        """Allowed ``steps`` as ``(low, high)``, or ``None`` when the model takes no steps."""
+        return self.params.steps
+
+    @property
+    def default_steps(self) -> Rule[int | None]:
+        """Steps used when the request gives none."""
+        return self.params.default_steps
+
+    @property
+    def seeds(self) -> Rule[SeedRange | None]:
+        """Inclusive seed bounds, or ``None``."""
+        return self.params.seeds
+
+    @property
+    def max_n(self) -> Rule[int]:
+        """Largest ``n``."""
+        return self.params.max_n
+
+    @property
+    def image_url(self) -> Rule[ImageInputRule]:
+        """Whether an ``image_url`` input is required, optional or refused (ignored or 400)."""
+        return self.params.image_url
+
+    @property
+    def max_loras(self) -> Rule[int]:
+        """Largest number of ``image_loras`` items; 0 when the model takes none."""
+        return self.params.max_loras
+
+    @property
+    def reference_images(self) -> Rule[int]:
+        """Most ``reference_images`` the model takes; 0 when it takes none."""
+        return self.params.reference_images
+
+    @property
+    def retired(self) -> Rule[str | None]:
+        """When the real API stopped serving the model (``None`` while it does)."""
+        return self.params.retired
+
+    @property
+    def wording(self) -> Rule[Wording]:
+        """The wording family of the model's refusals."""
+        return self.params.wording
+
+    @property
+    def output_size(self) -> Rule[OutputSize]:
+        """Whether an input image sets the output size."""
+        return self.params.output_size
+
+    def field(self, name: str) -> FieldSupport:
+        """What the model does with wire field ``name`` (see ``ModelParams.field``)."""
+        return self.params.field(name)
+
+    # -- rules, overrides, JSON -------------------------------------------------------------
 
     def rules(self) -> dict[str, Rule[Any]]:
-        """Return every rule by field name, in declaration order."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in RULE_NAMES}
+        """Return every rule by name: the table's (``sizes`` is ``dimensions``), then the fake's."""
+        table = self.params.rules()
+        out: dict[str, Rule[Any]] = {}
+        for name, rule in table.items():
+            out["sizes" if name == "dimensions" else name] = rule
+        for name in sorted(_FAKE_RULES):
+            out[name] = getattr(self, name)
+        return out
 
     def with_rules(self, **overrides: object) -> ModelSpec:
         """Return a copy with some rules replaced.
 
         Args:
-            **overrides: Rule names mapped to a ``Rule`` or to a bare value (tagged ``USER``); also
-                ``id``, ``display_name``, ``organization`` and ``note``.
+            **overrides: Rule names (``RULE_NAMES``) mapped to a ``Rule`` or to a bare value
+                (tagged ``USER``); also ``id``, ``display_name``, ``organization`` and ``note``.
+                Overriding ``image_url`` or ``reference_images`` updates what the model does with
+                that field, so the two stay consistent.
 
         Returns:
             The new spec.
 
         Raises:
-            ValueError: If a name is not a field of ``ModelSpec``.
+            ValueError: If a name is not a rule or field of ``ModelSpec``.
         """
-        changes: dict[str, Any] = {}
+        table: dict[str, Any] = {}
+        fake: dict[str, Any] = {}
         for name, value in overrides.items():
-            if name in RULE_NAMES:
-                changes[name] = (
-                    value if isinstance(value, Rule) else Rule(value=value, source="USER")
-                )
-            elif name in _PLAIN_FIELDS:
-                changes[name] = value
+            target = _ALIASES.get(name, name)
+            if target in _PLAIN_FIELDS:
+                table[target] = value
+                continue
+            rule = value if isinstance(value, Rule) else Rule(value=value, source="USER")
+            if target in _TABLE_RULES:
+                table[target] = rule
+            elif target in _FAKE_RULES:
+                fake[target] = rule
             else:
                 known = sorted(RULE_NAMES | _PLAIN_FIELDS)
                 raise ValueError(f"Unknown model rule {name!r}; expected one of {known}")
-        return replace(self, **changes)
+        params = self.params
+        if table:
+            support = dict(params.support)
+            if "image_url" in table:
+                support["image_url"] = _image_url_support(params, table["image_url"])
+            if "reference_images" in table:
+                support["reference_images"] = _references_support(params, table["reference_images"])
+            if "max_loras" in table:
+                support["image_loras"] = _loras_support(params, table["max_loras"])
+            params = replace(params, **table, support=support)
+        # A renamed model gets a listing entry of its own.
+        recorded = self.listed_as_recorded and params.id == self.params.id
+        return replace(self, params=params, listed_as_recorded=recorded, **fake)
+
+    def listing_entry(self) -> dict[str, Any]:
+        """The model's ``GET /v1/models`` entry: as recorded, or in the recorded shape."""
+        if self.listed_as_recorded:
+            entry = _recorded_entry(self.id)
+            if entry is not None:
+                return dict(entry)
+        price = self.price.value
+        per_mp = {"price_per_megapixel": price.amount, "min_steps": self.default_steps.value or 0}
+        per_image = {"example_price": price.amount, "example_description": "per image"}
+        return {
+            "id": self.id,
+            "object": "model",
+            "created": 0,
+            "type": "image",
+            "running": False,
+            "display_name": self.display_name,
+            "organization": self.organization,
+            "pricing": {
+                "hourly": 0,
+                "input": 0,
+                "output": 0,
+                "base": 0,
+                "finetune": 0,
+                "image_pixel": per_mp if price.unit == "megapixel" else 0,
+                "transcribe": 0,
+                "image": per_image if price.unit == "image" else 0,
+                "video": 0,
+            },
+        }
 
     def to_json(self) -> dict[str, Any]:
         """Return the spec with per-rule provenance, as ``GET /_fake/models`` shows it."""
+        table = self.params.to_json()
         return {
             "id": self.id,
             "display_name": self.display_name,
             "organization": self.organization,
             "note": self.note,
             "rules": {name: rule.to_json() for name, rule in self.rules().items()},
+            "support": table["support"],
         }
 
 
-_PLAIN_FIELDS = frozenset({"id", "display_name", "organization", "note"})
-RULE_NAMES = frozenset(f.name for f in fields(ModelSpec)) - _PLAIN_FIELDS
+def _image_url_support(params: ModelParams, rule: Rule[Any]) -> FieldSupport:
+    if rule.value == "refused":
+        if params.support["image_url"].accepted:
+            return _refusal(params, "image_url", rule)
+        return params.support["image_url"]
+    return FieldSupport(name="image_url", support="accepted", source=rule.source, note=rule.note)
 
 
-# Rules shared by many models. Each note names the evidence from the reference document.
-_DEFAULT_SIZE = Rule(value=(1024, 1024), source="DOC", note="OpenAPI: width/height default 1024")
-_STEPS = Rule(
-    value=(1, 50), source="DOC", note="docs: steps range 1-50 (no per-model ranges published)"
-)
-_MAX_N = Rule(value=4, source="DOC", note="docs: n 1-4")
-_FLUX1_SIZES = Rule(
-    value=SizeRange(min=256, max=2048, multiple=16),
-    source="3P",
-    note="256x256 accepted [REC]; third party quotes '...between 256 and 2048, in multiples of 16'",
-)
-_ASSUMED_SIZES = Rule(
-    value=SizeRange(min=256, max=2048, multiple=16),
-    source="INF",
-    note="no published limit; FLUX.1 rule assumed",
-)
-_OTHER_SIZES = Rule(
-    value=SizeRange(min=256, max=2048, multiple=8),
-    source="INF",
-    note="no published limit; docs advise multiples of 8",
-)
-_NO_IMAGE = Rule[ImageInputRule](value="refused", source="INF", note="no input image documented")
-_EDIT_IMAGE = Rule[ImageInputRule](
-    value="optional", source="DOC", note="docs: edit via image_url; text-only also works"
-)
-_NO_LORAS = Rule(
-    value=0, source="INF", note="LoRAs documented only for FLUX.1-dev-lora and FLUX.2-dev"
-)
-_LORAS = Rule(value=2, source="DOC", note="docs: up to 2 LoRAs per image")
-_NO_REFS = Rule(value=False, source="INF", note="reference_images not documented for this model")
-_REFS = Rule(value=True, source="DOC", note="docs: reference_images supported")
-_SAFETY_OFF_OK = Rule(
-    value=True, source="DOC", note="docs: checker works for every model except Schnell Free and Pro"
-)
-_SAFETY_FIXED = Rule(
-    value=False, source="DOC", note="docs: safety checker cannot be disabled for this model"
-)
+def _references_support(params: ModelParams, rule: Rule[Any]) -> FieldSupport:
+    if rule.value:
+        return FieldSupport(
+            name="reference_images", support="accepted", source=rule.source, note=rule.note
+        )
+    if params.support["reference_images"].accepted:
+        return _refusal(params, "reference_images", rule)
+    return params.support["reference_images"]
+
+
+def _loras_support(params: ModelParams, rule: Rule[Any]) -> FieldSupport:
+    if rule.value:
+        return FieldSupport(
+            name="image_loras", support="accepted", source=rule.source, note=rule.note
+        )
+    if params.support["image_loras"].accepted:
+        return _refusal(params, "image_loras", rule)
+    return params.support["image_loras"]
+
+
+def _refusal(params: ModelParams, name: str, rule: Rule[Any]) -> FieldSupport:
+    # A FLUX.1-family model ignores what it does not use; a Runware-family model refuses it.
+    if params.wording.value == "flux1":
+        return FieldSupport(name=name, support="ignored", source=rule.source, note=rule.note)
+    return FieldSupport(
+        name=name,
+        support="rejected",
+        source=rule.source,
+        note=rule.note,
+        message=unsupported_use_message(name),
+    )
+
+
+# ---- what only the fake needs, per model -----------------------------------------------------
+
 _SECONDS = Rule[TimingsStyle](value="seconds", source="REC", note="FLUX.1 timings.inference in s")
 _SECONDS_ASSUMED = Rule[TimingsStyle](
     value="seconds", source="INF", note="not observed; FLUX.1 style"
 )
-_MILLIS = Rule[TimingsStyle](
-    value="milliseconds", source="REC", note="FLUX.2 timings in integer ms"
-)
+_MILLIS = Rule[TimingsStyle](value="milliseconds", source="REC", note="FLUX.2 timings in ms")
 _INDEX_FIRST = Rule[ItemOrder](
     value="index_first", source="REC", note="FLUX.1: index, url, timings"
 )
@@ -211,375 +409,149 @@ _TIER1 = Rule(value=1, source="DOC", note="docs: Tier 1+")
 _TIER1_ASSUMED = Rule(value=1, source="INF", note="no tier gating documented")
 _TIER2 = Rule(value=2, source="DOC", note="docs: Flux Pro models need Build Tier 2+")
 _NO_MODEL_LIMIT = Rule[float | None](value=None, source="DOC", note="general tier limits apply")
-_PRICE_ASSUMED = Rule(value=0.025, source="INF", note="price not recorded")
-_SERVED = Rule[str | None](value=None, source="REC", note="listed by GET /v1/models in 2026-08")
+_PRICE_ASSUMED = Rule(
+    value=Price(unit="megapixel", amount=0.025), source="INF", note="price not recorded"
+)
+_SAFETY_OFF_OK = Rule(
+    value=True, source="DOC", note="docs: checker works for every model except Schnell Free and Pro"
+)
+_SAFETY_FIXED = Rule(
+    value=False, source="DOC", note="docs: safety checker cannot be disabled for this model"
+)
+_BFL_MODERATION = Rule(
+    value=False,
+    source="3P",
+    note="Black Forest Labs' own moderation answers even with disable_safety_checker: true",
+)
 
 
-def _retired(date: str) -> Rule[str | None]:
-    return Rule(value=date, source="REC", note=f"absent from GET /v1/models since {date}")
+@dataclass(frozen=True, kw_only=True)
+class _Extras:
+    timings: Rule[TimingsStyle] = _SECONDS_ASSUMED
+    item_order: Rule[ItemOrder] = _INDEX_FIRST_ASSUMED
+    min_tier: Rule[int] = _TIER1_ASSUMED
+    rate_limit: Rule[float | None] = _NO_MODEL_LIMIT
+    safety: Rule[bool] = _SAFETY_OFF_OK
+    price: Rule[Price] | None = None
 
 
-def _steps_default(value: int, source: Source, note: str) -> Rule[int]:
-    return Rule(value=value, source=source, note=note)
-
-
-def _flux1(
-    model_id: str,
-    name: str,
-    *,
-    default_steps: Rule[int],
-    image_url: Rule[ImageInputRule] = _NO_IMAGE,
-    sizes: Rule[SizeRange] = _FLUX1_SIZES,
-    timings: Rule[TimingsStyle] = _SECONDS,
-    item_order: Rule[ItemOrder] = _INDEX_FIRST,
-    max_loras: Rule[int] = _NO_LORAS,
-    safety: Rule[bool] = _SAFETY_OFF_OK,
-    min_tier: Rule[int] = _TIER1,
-    rate_limit: Rule[float | None] = _NO_MODEL_LIMIT,
-    price: Rule[float] = _PRICE_ASSUMED,
-    retired: Rule[str | None] = _SERVED,
-    note: str = "",
-) -> ModelSpec:
-    return ModelSpec(
-        id=model_id,
-        display_name=name,
-        organization="Black Forest Labs",
-        sizes=sizes,
-        default_size=_DEFAULT_SIZE,
-        steps=_STEPS,
-        default_steps=default_steps,
-        max_n=_MAX_N,
-        image_url=image_url,
-        max_loras=max_loras,
-        reference_images=_NO_REFS,
-        safety_checker_disableable=safety,
-        timings=timings,
-        item_order=item_order,
-        min_tier=min_tier,
-        rate_limit_per_minute=rate_limit,
-        price_per_megapixel=price,
-        retired=retired,
-        note=note,
-    )
-
-
-def _flux2(
-    model_id: str,
-    name: str,
-    *,
-    sizes: Rule[SizeRange],
-    image_url: Rule[ImageInputRule],
-    default_steps: Rule[int],
-    max_loras: Rule[int] = _NO_LORAS,
-    price: Rule[float] = _PRICE_ASSUMED,
-    note: str = "",
-) -> ModelSpec:
-    return ModelSpec(
-        id=model_id,
-        display_name=name,
-        organization="Black Forest Labs",
-        sizes=sizes,
-        default_size=_DEFAULT_SIZE,
-        steps=_STEPS,
-        default_steps=default_steps,
-        max_n=_MAX_N,
-        image_url=image_url,
-        max_loras=max_loras,
-        reference_images=_REFS,
-        safety_checker_disableable=_SAFETY_OFF_OK,
-        timings=_MILLIS,
-        item_order=_TIMINGS_FIRST,
-        min_tier=_TIER1_ASSUMED,
-        rate_limit_per_minute=_NO_MODEL_LIMIT,
-        price_per_megapixel=price,
-        retired=_SERVED,
-        note=note,
-    )
-
-
-def _other(
-    model_id: str,
-    name: str,
-    organization: str,
-    *,
-    image_url: Rule[ImageInputRule] = _NO_IMAGE,
-    reference_images: Rule[bool] = _NO_REFS,
-    retired: Rule[str | None] = _SERVED,
-    price: Rule[float] = _PRICE_ASSUMED,
-    note: str = "",
-) -> ModelSpec:
-    return ModelSpec(
-        id=model_id,
-        display_name=name,
-        organization=organization,
-        sizes=_OTHER_SIZES,
-        default_size=_DEFAULT_SIZE,
-        steps=_STEPS,
-        default_steps=_steps_default(28, "INF", "default steps not published"),
-        max_n=_MAX_N,
-        image_url=image_url,
-        max_loras=_NO_LORAS,
-        reference_images=reference_images,
-        safety_checker_disableable=_SAFETY_OFF_OK,
-        timings=_SECONDS_ASSUMED,
-        item_order=_INDEX_FIRST_ASSUMED,
-        min_tier=_TIER1_ASSUMED,
-        rate_limit_per_minute=_NO_MODEL_LIMIT,
-        price_per_megapixel=price,
-        retired=retired,
-        note=note,
-    )
-
-
+_FLUX1_RECORDED = _Extras(timings=_SECONDS, item_order=_INDEX_FIRST, min_tier=_TIER1)
+_FLUX2 = _Extras(timings=_MILLIS, item_order=_TIMINGS_FIRST)
 _BFL = "black-forest-labs/"
-_STEPS_28 = _steps_default(28, "DOC", "serverless table: default steps 28")
-_STEPS_28_ASSUMED = _steps_default(28, "INF", "default steps not published")
+_EXTRAS: Mapping[str, _Extras] = {
+    _BFL + "FLUX.1-schnell": _FLUX1_RECORDED,
+    _BFL + "FLUX.1-schnell-Free": replace(
+        _FLUX1_RECORDED,
+        safety=_SAFETY_FIXED,
+        rate_limit=Rule(
+            value=6.0,
+            source="REC",
+            note="X-Ratelimit-Limit 0.1/s with Retry-After 10 (2025-08); docs: 6 img/min",
+        ),
+        price=Rule(value=Price(unit="megapixel", amount=0.0), source="DOC", note="free model"),
+    ),
+    _BFL + "FLUX.1-dev": _FLUX1_RECORDED,
+    _BFL + "FLUX.1-dev-lora": replace(
+        _FLUX1_RECORDED,
+        price=Rule(
+            value=Price(unit="megapixel", amount=0.035),
+            source="DOC",
+            note="LoRA quickstart: $0.035/MP",
+        ),
+    ),
+    _BFL + "FLUX.1-canny": _FLUX1_RECORDED,
+    _BFL + "FLUX.1-depth": _FLUX1_RECORDED,
+    _BFL + "FLUX.1-redux": _FLUX1_RECORDED,
+    _BFL + "FLUX.1.1-pro": replace(_FLUX1_RECORDED, min_tier=_TIER2, safety=_BFL_MODERATION),
+    _BFL + "FLUX.1-pro": replace(_FLUX1_RECORDED, min_tier=_TIER2, safety=_SAFETY_FIXED),
+    _BFL + "FLUX.1-kontext-pro": _Extras(
+        min_tier=_TIER1,
+        rate_limit=Rule(value=57.0, source="DOC", note="rate-limits page 2025-11: 57 img/min"),
+    ),
+    _BFL + "FLUX.1-kontext-max": _Extras(min_tier=_TIER1),
+    _BFL + "FLUX.1-kontext-dev": _Extras(min_tier=_TIER1),
+    _BFL + "FLUX.1-krea-dev": replace(_FLUX1_RECORDED),
+    _BFL + "FLUX.2-dev": _FLUX2,
+    _BFL + "FLUX.2-pro": replace(_FLUX2, safety=_BFL_MODERATION),
+    _BFL + "FLUX.2-flex": replace(_FLUX2, safety=_BFL_MODERATION),
+    _BFL + "FLUX.2-max": replace(_FLUX2, safety=_BFL_MODERATION),
+}
 
 
-def _build_catalog() -> tuple[ModelSpec, ...]:
-    kontext_note = "FLUX Kontext: edits the image given in image_url"
-    control_image = Rule[ImageInputRule](
-        value="required", source="3P", note="third-party usage sends a control image in image_url"
-    )
-    return (
-        _flux1(
-            _BFL + "FLUX.1-schnell",
-            "FLUX.1 [schnell]",
-            default_steps=_steps_default(4, "DOC", "docs: 'Fastest; default 4 steps'"),
-            price=Rule(value=0.0027, source="REC", note="GET /v1/models pricing 2026"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1-schnell-Free",
-            "FLUX.1 [schnell] Free",
-            default_steps=_steps_default(4, "INF", "serverless table: N/A; schnell's 4 assumed"),
-            safety=_SAFETY_FIXED,
-            rate_limit=Rule(
-                value=6.0,
-                source="REC",
-                note="X-Ratelimit-Limit 0.1/s with Retry-After 10 (2025-08); docs: 6 img/min",
-            ),
-            price=Rule(value=0.0, source="DOC", note="free model"),
-            retired=_retired("2026-03-20"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1-dev",
-            "FLUX.1 [dev]",
-            default_steps=_STEPS_28,
-            retired=_retired("2026-03-20"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1-dev-lora",
-            "FLUX.1 [dev] LoRA",
-            default_steps=_STEPS_28,
-            max_loras=_LORAS,
-            price=Rule(value=0.035, source="DOC", note="LoRA quickstart: $0.035/MP"),
-            retired=_retired("2026-03-20"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1-canny",
-            "FLUX.1 Canny [dev]",
-            default_steps=_STEPS_28_ASSUMED,
-            image_url=control_image,
-            retired=_retired("2025-08-30"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1-depth",
-            "FLUX.1 Depth [dev]",
-            default_steps=_STEPS_28_ASSUMED,
-            image_url=control_image,
-            retired=_retired("2025-08-30"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1-redux",
-            "FLUX.1 Redux [dev]",
-            default_steps=_STEPS_28_ASSUMED,
-            image_url=control_image,
-            retired=_retired("2025-08-30"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1.1-pro",
-            "FLUX1.1 [pro]",
-            default_steps=_steps_default(28, "INF", "serverless table: no default steps"),
-            safety=_SAFETY_FIXED,
-            min_tier=_TIER2,
-            price=Rule(value=0.04, source="REC", note="GET /v1/models pricing 2026"),
-        ),
-        _flux1(
-            _BFL + "FLUX.1-pro",
-            "FLUX.1 [pro]",
-            default_steps=_steps_default(28, "INF", "serverless table: no default steps"),
-            safety=_SAFETY_FIXED,
-            min_tier=_TIER2,
-            retired=_retired("2026-04-16"),
-            note="docs 2025-10-31: calls redirect to FLUX.1.1-pro",
-        ),
-        _flux1(
-            _BFL + "FLUX.1-kontext-pro",
-            "FLUX.1 Kontext [pro]",
-            default_steps=_STEPS_28,
-            image_url=_EDIT_IMAGE,
-            sizes=_ASSUMED_SIZES,
-            timings=_SECONDS_ASSUMED,
-            item_order=_INDEX_FIRST_ASSUMED,
-            rate_limit=Rule(value=57.0, source="DOC", note="rate-limits page 2025-11: 57 img/min"),
-            price=Rule(value=0.04, source="REC", note="GET /v1/models pricing 2026"),
-            note=kontext_note,
-        ),
-        _flux1(
-            _BFL + "FLUX.1-kontext-max",
-            "FLUX.1 Kontext [max]",
-            default_steps=_STEPS_28,
-            image_url=_EDIT_IMAGE,
-            sizes=_ASSUMED_SIZES,
-            timings=_SECONDS_ASSUMED,
-            item_order=_INDEX_FIRST_ASSUMED,
-            price=Rule(value=0.08, source="REC", note="GET /v1/models pricing 2026"),
-            note=kontext_note,
-        ),
-        _flux1(
-            _BFL + "FLUX.1-kontext-dev",
-            "FLUX.1 Kontext [dev]",
-            default_steps=_STEPS_28,
-            image_url=_EDIT_IMAGE,
-            sizes=_ASSUMED_SIZES,
-            timings=_SECONDS_ASSUMED,
-            item_order=_INDEX_FIRST_ASSUMED,
-            retired=_retired("2026-03-20"),
-            note=kontext_note,
-        ),
-        _flux1(
-            _BFL + "FLUX.1-krea-dev",
-            "FLUX.1 Krea [dev]",
-            default_steps=_STEPS_28,
-            sizes=_ASSUMED_SIZES,
-            retired=_retired("2026-05-31"),
-        ),
-        _flux2(
-            _BFL + "FLUX.2-dev",
-            "FLUX.2 [dev]",
-            sizes=Rule(
-                value=SizeRange(min=512, max=2048, multiple=16),
-                source="REC",
-                note="width 256 -> 400 '...between 512 and 2048, in multiples of '16''",
-            ),
-            image_url=_NO_IMAGE,
-            default_steps=_STEPS_28_ASSUMED,
-            max_loras=_LORAS,
-        ),
-        _flux2(
-            _BFL + "FLUX.2-pro",
-            "FLUX.2 [pro]",
-            sizes=Rule(
-                value=SizeRange(min=256, max=3072, multiple=16),
-                source="INF",
-                note="256x256 accepted [REC]; docs: up to 9 MP output",
-            ),
-            image_url=Rule(value="optional", source="DOC", note="docs: image_url supported"),
-            default_steps=_STEPS_28_ASSUMED,
-        ),
-        _flux2(
-            _BFL + "FLUX.2-flex",
-            "FLUX.2 [flex]",
-            sizes=Rule(
-                value=SizeRange(min=256, max=2048, multiple=16),
-                source="INF",
-                note="256x256 accepted [REC]; maximum not published",
-            ),
-            image_url=Rule(value="optional", source="DOC", note="docs: image_url supported"),
-            default_steps=_STEPS_28_ASSUMED,
-        ),
-        _flux2(
-            _BFL + "FLUX.2-max",
-            "FLUX.2 [max]",
-            sizes=Rule(
-                value=SizeRange(min=256, max=2048, multiple=16),
-                source="INF",
-                note="512x512 accepted [REC]; limits not published",
-            ),
-            image_url=_NO_IMAGE,
-            default_steps=_steps_default(50, "REC", "GET /v1/models pricing: min_steps 50"),
-            price=Rule(value=0.07, source="REC", note="GET /v1/models pricing 2026"),
-        ),
-        _other(
-            "stabilityai/stable-diffusion-xl-base-1.0",
-            "Stable Diffusion XL 1.0",
-            "Stability AI",
-            price=Rule(value=0.0019, source="REC", note="example price for 720x1280 (2026)"),
-        ),
-        _other(
-            "stabilityai/stable-diffusion-3-medium",
-            "Stable Diffusion 3 Medium",
-            "Stability AI",
-            retired=_retired("2026-06-22"),
-        ),
-        _other("google/imagen-4.0-preview", "Imagen 4.0 Preview", "Google"),
-        _other("google/imagen-4.0-fast", "Imagen 4.0 Fast", "Google"),
-        _other("google/imagen-4.0-ultra", "Imagen 4.0 Ultra", "Google"),
-        _other(
-            "google/flash-image-2.5",
-            "Gemini Flash Image 2.5",
-            "Google",
-            image_url=Rule(value="refused", source="DOC", note="docs: does NOT accept image_url"),
-            reference_images=_REFS,
-        ),
-        _other(
-            "google/gemini-3-pro-image",
-            "Gemini 3 Pro Image",
-            "Google",
-            image_url=Rule(value="refused", source="DOC", note="docs: does NOT accept image_url"),
-            reference_images=_REFS,
-            note="docs: fixed 1K/2K/4K size lists (not modelled)",
-        ),
-        _other("google/flash-image-3.1", "Gemini Flash Image 3.1", "Google"),
-        _other("google/flash-image-3.1-lite", "Gemini Flash Image 3.1 Lite", "Google"),
-        _other("ByteDance-Seed/Seedream-3.0", "Seedream 3.0", "ByteDance"),
-        _other("ByteDance-Seed/Seedream-4.0", "Seedream 4.0", "ByteDance"),
-        _other("ByteDance/Seedream-5.0-lite", "Seedream 5.0 Lite", "ByteDance"),
-        _other("Qwen/Qwen-Image", "Qwen Image", "Qwen"),
-        _other("Qwen/Qwen-Image-2.0", "Qwen Image 2.0", "Qwen"),
-        _other("Qwen/Qwen-Image-2.0-Pro", "Qwen Image 2.0 Pro", "Qwen"),
-        _other("ideogram/ideogram-3.0", "Ideogram 3.0", "Ideogram"),
-        _other("ideogram/ideogram-4.0", "Ideogram 4.0", "Ideogram"),
-        _other(
-            "HiDream-ai/HiDream-I1-Full",
-            "HiDream I1 Full",
-            "HiDream",
-            retired=_retired("2026-06-22"),
-        ),
-        _other(
-            "HiDream-ai/HiDream-I1-Dev", "HiDream I1 Dev", "HiDream", retired=_retired("2026-06-22")
-        ),
-        _other(
-            "HiDream-ai/HiDream-I1-Fast",
-            "HiDream I1 Fast",
-            "HiDream",
-            retired=_retired("2026-06-22"),
-        ),
-        _other("Lykon/DreamShaper", "DreamShaper", "Lykon", retired=_retired("2026-06-22")),
-        _other("RunDiffusion/Juggernaut-pro-flux", "Juggernaut Pro Flux", "RunDiffusion"),
-        _other(
-            "Rundiffusion/Juggernaut-Lightning-Flux", "Juggernaut Lightning Flux", "RunDiffusion"
-        ),
-        _other("Wan-AI/Wan2.6-image", "Wan 2.6 Image", "Wan-AI"),
-        _other("openai/gpt-image-1.5", "GPT Image 1.5", "OpenAI"),
-        _other("openai/gpt-image-2", "GPT Image 2", "OpenAI"),
-        _other(
-            "xai/grok-imagine-image-pro",
-            "Grok Imagine Image Pro",
-            "xAI",
-            retired=_retired("2026-06-22"),
-        ),
-        _other("prunaai/p-image-ideogram", "P-Image Ideogram", "Pruna AI"),
+# GET /v1/models on 2026-08-17 [REC]: FLUX.1, FLUX.1.1-pro and FLUX.2-max are priced per
+# megapixel (pricing.image_pixel), every other image model per image (pricing.image.example_price).
+_RECORDED_PRICES: Mapping[str, tuple[PriceUnit, float]] = {
+    "black-forest-labs/FLUX.1-schnell": ("megapixel", 0.0027),
+    "black-forest-labs/FLUX.1-kontext-pro": ("megapixel", 0.04),
+    "black-forest-labs/FLUX.1-kontext-max": ("megapixel", 0.08),
+    "black-forest-labs/FLUX.2-dev": ("image", 0.0154),
+    "black-forest-labs/FLUX.2-flex": ("image", 0.03),
+    "black-forest-labs/FLUX.2-pro": ("image", 0.03),
+    "black-forest-labs/FLUX.2-max": ("megapixel", 0.07),
+    "black-forest-labs/FLUX.1.1-pro": ("megapixel", 0.04),
+    "openai/gpt-image-1.5": ("image", 0.034),
+    "Wan-AI/Wan2.6-image": ("image", 0.03),
+    "ByteDance-Seed/Seedream-3.0": ("image", 0.018),
+    "ByteDance-Seed/Seedream-4.0": ("image", 0.03),
+    "Rundiffusion/Juggernaut-Lightning-Flux": ("image", 0.0017),
+    "ideogram/ideogram-3.0": ("image", 0.06),
+    "google/gemini-3-pro-image": ("image", 0.134),
+    "stabilityai/stable-diffusion-xl-base-1.0": ("image", 0.0019),
+    "google/imagen-4.0-fast": ("image", 0.02),
+    "google/flash-image-2.5": ("image", 0.039),
+    "google/imagen-4.0-ultra": ("image", 0.06),
+    "google/imagen-4.0-preview": ("image", 0.04),
+    "RunDiffusion/Juggernaut-pro-flux": ("image", 0.0049),
+    "Qwen/Qwen-Image": ("image", 0.0058),
+    "Qwen/Qwen-Image-2.0-Pro": ("image", 0.075),
+    "google/flash-image-3.1": ("image", 0.04657),
+    "Qwen/Qwen-Image-2.0": ("image", 0.035),
+    "ByteDance/Seedream-5.0-lite": ("image", 0.035),
+    "ideogram/ideogram-4.0": ("image", 0.06),
+    "openai/gpt-image-2": ("image", 0.053),
+    "google/flash-image-3.1-lite": ("image", 0.069),
+    "prunaai/p-image-ideogram": ("image", 0.00225),
+}
+
+
+def _price(model_id: str, extras: _Extras) -> Rule[Price]:
+    """What the fake charges: the recorded price where there is one."""
+    if extras.price is not None:
+        return extras.price
+    recorded = _RECORDED_PRICES.get(model_id)
+    if recorded is None:
+        return _PRICE_ASSUMED
+    unit, amount = recorded
+    key = "image_pixel.price_per_megapixel" if unit == "megapixel" else "image.example_price"
+    return Rule(
+        value=Price(unit=unit, amount=amount),
+        source="REC",
+        note=f"GET /v1/models 2026-08-17: pricing.{key}",
     )
 
 
-CATALOG: tuple[ModelSpec, ...] = _build_catalog()
-"""Every image model the fake knows, seed-document models first."""
+def _spec(params: ModelParams) -> ModelSpec:
+    extras = _EXTRAS.get(params.id, _Extras())
+    return ModelSpec(
+        params=params,
+        safety_checker_disableable=extras.safety,
+        timings=extras.timings,
+        item_order=extras.item_order,
+        min_tier=extras.min_tier,
+        rate_limit_per_minute=extras.rate_limit,
+        price=_price(params.id, extras),
+        listed_as_recorded=params.id in _RECORDED_PRICES,
+    )
+
+
+CATALOG: tuple[ModelSpec, ...] = tuple(_spec(params) for params in MODELS)
+"""Every model the fake knows: the table's (served, retired, dedicated-only), in its order."""
+
 
 # Serverless ids Together serves on other endpoints. Sending one to the image endpoint gives a
-# 500 [REC for meta-llama/Llama-4-Scout-17B-16E-Instruct]; the list and families extend that to
-# the rest [INF].
-NON_IMAGE_MODELS: frozenset[str] = frozenset(
+# 500 [REC for meta-llama/Llama-4-Scout-17B-16E-Instruct]; the recorded listing names the rest
+# [REC 2026-08-17], and the families extend that to ids not listed then [INF].
+_NON_IMAGE_EXTRA: frozenset[str] = frozenset(
     {
         "meta-llama/Llama-4-Scout-17B-16E-Instruct",
         "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
@@ -637,9 +609,22 @@ NON_IMAGE_FAMILIES: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+@cache
+def _non_image_ids() -> frozenset[str]:
+    listed = {entry["id"] for entry in recorded_listing() if entry.get("type") != "image"}
+    return frozenset(listed | _NON_IMAGE_EXTRA)
+
+
+NON_IMAGE_MODELS: frozenset[str] = _NON_IMAGE_EXTRA
+"""Non-image ids named here; ``is_non_image_model`` also knows every non-image id of the
+recorded 2026-08-17 listing and the families."""
+
+
 def is_non_image_model(model_id: str) -> bool:
-    """Return whether Together serves ``model_id`` on a non-image endpoint (by list or family)."""
-    return model_id in NON_IMAGE_MODELS or any(p.search(model_id) for p in NON_IMAGE_FAMILIES)
+    """Return whether Together serves ``model_id`` on a non-image endpoint (listing or family)."""
+    if model_id in _non_image_ids():
+        return True
+    return any(pattern.search(model_id) for pattern in NON_IMAGE_FAMILIES)
 
 
 @dataclass(frozen=True, kw_only=True)

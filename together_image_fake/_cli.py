@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: one per CPU, at most 4)",
     )
     serve.add_argument(
+        "--serve-retired",
+        action="store_true",
+        help="also serve the models the real API has retired (FLUX.1 [dev], Schnell Free...)",
+    )
+    serve.add_argument(
         "--max-body-bytes",
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
@@ -198,6 +203,7 @@ def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         strict=args.strict,
         max_concurrent_renders=args.max_concurrent_renders,
+        serve_retired=args.serve_retired,
     )
 
     def announce(server: FakeTogetherServer) -> None:

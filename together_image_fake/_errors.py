@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from together_image.models import TEXTS, non_serverless_message
 from together_image_fake._wire import (
     JSON_CONTENT_TYPE,
     FakeResponse,
@@ -108,6 +109,14 @@ def model_not_available(model: str) -> FakeAPIError:
     )
 
 
+def non_serverless_model(model: str) -> FakeAPIError:
+    """400 ``model_not_available`` for a model served only on dedicated endpoints [3P template;
+    the status is 400, not the 404 of an unknown id]."""
+    return FakeAPIError(
+        400, non_serverless_message(model), code="model_not_available", stage="gateway"
+    )
+
+
 def server_error() -> FakeAPIError:
     """500 ``Internal server error`` as for a chat model on the image endpoint [REC]."""
     return FakeAPIError(
@@ -115,14 +124,19 @@ def server_error() -> FakeAPIError:
     )
 
 
-def credit_limit() -> FakeAPIError:
-    """402 when the account has no credit [3P text]."""
-    return FakeAPIError(
-        402,
-        "Credit limit exceeded. Please navigate to https://api.together.xyz/settings/billing "
-        "to add credit or upgrade your plan.",
-        type="credit_limit",
-    )
+CREDIT_LIMIT_MESSAGE = TEXTS["credit_limit_2026"].value
+"""The 2026 text of the 402 [3P verbatim 2026-05-02]: the default."""
+CREDIT_LIMIT_MESSAGE_2025 = (  # [3P] expectedparrot/edsl #2098, 2025-07 (fixtures/credit-limit-402)
+    "Credit limit exceeded. Please navigate to https://api.together.xyz/settings/billing "
+    "to add credit or upgrade your plan."
+)
+DYNAMIC_RATE_LIMIT_MESSAGE = TEXTS["dynamic_rate_limit_2026"].value
+"""The 2026 text of the dynamic 429 [3P measured 2026-09-06 on Wan2.6-image]: the default."""
+
+
+def credit_limit(message: str = CREDIT_LIMIT_MESSAGE) -> FakeAPIError:
+    """402 when the account has no credit: the 2026 text [3P] by default."""
+    return FakeAPIError(402, message, type="credit_limit")
 
 
 def request_blocked(min_tier: int) -> FakeAPIError:
@@ -153,14 +167,11 @@ def model_rate_limit(
     )
 
 
-def dynamic_rate_limit(per_minute: float, headers: Mapping[str, str] | None = None) -> FakeAPIError:
-    """429 for the account-wide limit; ``type`` per the 2026 docs [DOC], text [INF]."""
+def dynamic_rate_limit(headers: Mapping[str, str] | None = None) -> FakeAPIError:
+    """429 for the account-wide dynamic limit: ``type`` per the 2026 docs [DOC], the 2026 text
+    measured on Wan2.6-image [3P]."""
     return FakeAPIError(
-        429,
-        f"You have exceeded your rate limit of {per_minute:g} images per minute. Please slow down "
-        "and retry after the time given in the Retry-After header.",
-        type="dynamic_request_limited",
-        headers=headers,
+        429, DYNAMIC_RATE_LIMIT_MESSAGE, type="dynamic_request_limited", headers=headers
     )
 
 
@@ -240,7 +251,7 @@ def named_error(name: str, *, model: str | None, status: int | None = None) -> F
         "payload_too_large": lambda: FakeAPIError(413, "Request entity too large"),  # [3P]
         "safety_checker": safety_checker,
         "rate_limited": lambda: model_rate_limit(model_text, 6.0, limit_headers),
-        "dynamic_request_limited": lambda: dynamic_rate_limit(240, limit_headers),
+        "dynamic_request_limited": lambda: dynamic_rate_limit(limit_headers),
         "server_error": server_error,
         "overloaded": lambda: FakeAPIError(503, "Engine Overloaded", type="server_error"),  # [DOC]
         "gateway_timeout": lambda: FakeAPIError(504, "Timeout", type="server_error"),  # [DOC]

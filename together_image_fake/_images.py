@@ -20,8 +20,10 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from together_image_fake._calls import CallDetails, sha256_hex
-from together_image_fake._catalog import ModelSpec
+from together_image_fake._catalog import ModelSpec, recorded_listing
 from together_image_fake._errors import (
+    CREDIT_LIMIT_MESSAGE,
+    CREDIT_LIMIT_MESSAGE_2025,
     FakeAPIError,
     credit_limit,
     dynamic_rate_limit,
@@ -59,7 +61,11 @@ from together_image_fake._wire import (
 )
 
 RateLimitMode = Literal["off", "model", "all"]
+AccountTexts = Literal["2026", "2025"]
 Stage = Literal["gateway", "backend", "done"]
+
+LISTING_CONTENT_TYPE = "application/json"
+"""``GET /v1/models`` answers without a charset [REC 2026-08-17], unlike the image endpoint."""
 
 DEFAULT_UNSAFE_TERMS: tuple[str, ...] = ("nsfw",)
 """Prompt words that trip the fake's safety checker unless disabled (a test hook [INF])."""
@@ -81,7 +87,8 @@ class ImageGenerator:
         type_field: Add ``"type"`` to each ``data`` item.
         unsafe_terms: Prompt words that trip the safety checker (422).
         remote_images: ``"record"`` or ``"reject"`` an unregistered ``http(s)`` ``image_url``.
-        serve_retired: Keep serving models the real API has retired.
+        serve_retired: Also serve models the real API has retired.
+        account_texts: ``"2026"`` or ``"2025"`` wording of the account errors (402).
         clock: The fake's clock (``X-Api-Call-*`` timestamps).
         image_cache_bytes: Size of the rendered-image cache.
         max_concurrent_renders: How many requests render (and build their answer) at once;
@@ -102,6 +109,7 @@ class ImageGenerator:
         unsafe_terms: Iterable[str],
         remote_images: RemoteImagePolicy,
         serve_retired: bool,
+        account_texts: AccountTexts = "2026",
         clock: Callable[[], float],
         image_cache_bytes: int,
         max_concurrent_renders: int = DEFAULT_MAX_CONCURRENT_RENDERS,
@@ -127,6 +135,11 @@ class ImageGenerator:
         self.unsafe_terms = tuple(term.lower() for term in unsafe_terms)
         self.remote_image_policy: RemoteImagePolicy = remote_images
         self.serve_retired = serve_retired
+        if account_texts not in ("2026", "2025"):
+            raise ValueError(f"account_texts must be '2026' or '2025', got {account_texts!r}")
+        self.credit_limit_message = (
+            CREDIT_LIMIT_MESSAGE if account_texts == "2026" else CREDIT_LIMIT_MESSAGE_2025
+        )
         self.clock = clock
         self.renderer = Renderer(cache_bytes=image_cache_bytes)
         self.max_concurrent_renders = max_concurrent_renders
@@ -182,11 +195,25 @@ class ImageGenerator:
         served = [
             spec
             for spec in state.catalog.models.values()
-            if self.serve_retired or spec.retired.value is None
+            if spec.params.serverless.value and (self.serve_retired or spec.retired.value is None)
         ]
-        body = json_bytes([_model_entry(spec) for spec in served], pretty=False)
-        headers = self.api_headers(ctx, body, stage="gateway")
-        del headers["Content-Length"]
+        body = json_bytes(model_listing(served), pretty=False)
+        # The listing's own header set [REC 2026-08-17]: no Etag, no X-Api-*, sent chunked,
+        # and Content-Type without a charset, unlike the image endpoint.
+        headers = {
+            "Access-Control-Allow-Methods": "GET,POST,PATCH",
+            "Access-Control-Allow-Origin": "*",
+            "Alt-Svc": 'h3=":443"; ma=86400',
+            "Cf-Cache-Status": "DYNAMIC",
+            "Cf-Ray": ctx.ids.ray,
+            "Content-Type": LISTING_CONTENT_TYPE,
+            "Date": http_date(ctx.received),
+            "Server": "cloudflare",
+            "Strict-Transport-Security": "max-age=15552000; includeSubDomains",
+            "Vary": (
+                "rsc, next-router-state-tree, next-router-prefetch, next-router-segment-prefetch"
+            ),
+        }
         response = FakeResponse(status=200, headers=sorted_headers(headers), body=body)
         return state.record(ctx, request, response)
 
@@ -300,7 +327,7 @@ class ImageGenerator:
         if tier < spec.min_tier.value and (self.strict or spec.min_tier.source != "INF"):
             raise request_blocked(spec.min_tier.value)
         if credit is not None and credit <= 0:
-            raise credit_limit()
+            raise credit_limit(self.credit_limit_message)
         valid = validate_generation(
             body,
             spec,
@@ -317,6 +344,10 @@ class ImageGenerator:
                 input_image=valid.input_image.data,
                 input_media_type=valid.input_image.media_type,
                 input_sha256=valid.input_image.sha256,
+            )
+        if valid.references:
+            details = replace(
+                details, reference_sha256s=tuple(image.sha256 for image in valid.references)
             )
         # The work starts (X-Api-Call-Start) once a render slot is free, as a queued job would.
         with self._render_slots:
@@ -339,11 +370,14 @@ class ImageGenerator:
             self.renderer.render(
                 _render_spec(valid, seed=seed, index=index, fake_seed=self.seed),
                 input_image=valid.input_image.pixels if valid.input_image else None,
+                references=tuple(image.pixels for image in valid.references),
                 request_id=ctx.ids.request_id,
             )
             for index in range(valid.n)
         ]
-        items, urls = self._items(valid, images, state, ctx, request.origin)
+        items, urls = _data_items(
+            valid, len(images), state, ctx, request.origin, type_field=self.type_field
+        )
         details = replace(
             details,
             images=tuple(images),
@@ -360,40 +394,6 @@ class ImageGenerator:
         headers.update(limit_headers)
         response = FakeResponse(status=200, headers=sorted_headers(headers), body=body_bytes)
         return response, details
-
-    def _items(
-        self,
-        valid: GenerationRequest,
-        images: list[bytes],
-        state: FakeState,
-        ctx: RequestContext,
-        origin: str,
-    ) -> tuple[list[dict[str, Any]], list[str]]:
-        items: list[dict[str, Any]] = []
-        urls: list[str] = []
-        for index in range(len(images)):
-            if valid.spec.timings.value == "milliseconds":
-                timings: dict[str, Any] = {"inference": ctx.rng.randint(1500, 18000)}
-            else:
-                timings = {"inference": ctx.rng.uniform(0.09, 1.09)}
-            if valid.response_format == "url":
-                ident = short_id(ctx.rng)
-                url = f"{origin}/shrt/{ident}"
-                urls.append(url)
-                state.register_short_id(ctx, ident, index)
-                content: dict[str, Any] = {"url": url}
-                if self.type_field:
-                    content["type"] = "url"
-            else:
-                # Left empty here; splice_base64 writes the text into the serialized body.
-                content = {"b64_json": ""}
-                if self.type_field:
-                    content["type"] = "b64_json"
-            if valid.spec.item_order.value == "timings_first":
-                items.append({"timings": timings, "index": index, **content})
-            else:
-                items.append({"index": index, **content, "timings": timings})
-        return items, urls
 
     def _fault_response(
         self, fault: Fault, state: FakeState, ctx: RequestContext, model: str | None
@@ -438,7 +438,7 @@ class ImageGenerator:
             }
             if model_limit is not None:
                 raise model_rate_limit(spec.id, limit, headers)
-            raise dynamic_rate_limit(limit, headers)
+            raise dynamic_rate_limit(headers)
         return self._limit_headers(limit, slot.used, tier=tier)
 
     def _limit_headers(self, limit: float | None, used: int, *, tier: int) -> dict[str, str]:
@@ -465,11 +465,52 @@ class ImageGenerator:
             raise safety_checker()
 
 
+def _data_items(
+    valid: GenerationRequest,
+    count: int,
+    state: FakeState,
+    ctx: RequestContext,
+    origin: str,
+    *,
+    type_field: bool,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The answer's ``data`` items (key order and timings per model family [REC]), and the
+    ``/shrt/`` URLs of a URL-mode answer, each registered with the state."""
+    items: list[dict[str, Any]] = []
+    urls: list[str] = []
+    for index in range(count):
+        if valid.spec.timings.value == "milliseconds":
+            timings: dict[str, Any] = {"inference": ctx.rng.randint(1500, 18000)}
+        else:
+            timings = {"inference": ctx.rng.uniform(0.09, 1.09)}
+        if valid.response_format == "url":
+            ident = short_id(ctx.rng)
+            url = f"{origin}/shrt/{ident}"
+            urls.append(url)
+            state.register_short_id(ctx, ident, index)
+            content: dict[str, Any] = {"url": url}
+            if type_field:
+                content["type"] = "url"
+        else:
+            # Left empty here; splice_base64 writes the text into the serialized body.
+            content = {"b64_json": ""}
+            if type_field:
+                content["type"] = "b64_json"
+        if valid.spec.item_order.value == "timings_first":
+            items.append({"timings": timings, "index": index, **content})
+        else:
+            items.append({"index": index, **content, "timings": timings})
+    return items, urls
+
+
 def _cost(valid: GenerationRequest) -> float:
     spec = valid.spec
-    # "Cost = MP × Price per MP × (Steps ÷ Default Steps)" when steps exceed the default [DOC].
-    factor = max(1.0, valid.steps / max(1, spec.default_steps.value))
-    return valid.width * valid.height / 1e6 * spec.price_per_megapixel.value * factor * valid.n
+    # "Cost = MP × Price per MP × (Steps ÷ Default Steps)" when steps exceed the default [DOC];
+    # models priced per image cost that price per image [REC GET /v1/models pricing].
+    factor = max(1.0, valid.steps / max(1, spec.default_steps.value or 1))
+    return spec.price.value.cost(
+        width=valid.width, height=valid.height, n=valid.n, steps_factor=factor
+    )
 
 
 def _render_spec(
@@ -490,6 +531,7 @@ def _render_spec(
         output_format=valid.output_format,
         input_sha256=valid.input_image.sha256 if valid.input_image else None,
         input_url=input_url,
+        reference_sha256s=tuple(image.sha256 for image in valid.references),
         fake_seed=fake_seed,
     )
 
@@ -506,21 +548,21 @@ def _loggable_body(body: bytes) -> Any:
     return parsed if json_depth(parsed) <= MAX_JSON_DEPTH else None
 
 
-def _model_entry(spec: ModelSpec) -> dict[str, Any]:
-    """One element of ``GET /v1/models``, in the recorded field order [REC]."""
-    return {
-        "id": spec.id,
-        "object": "model",
-        "created": 0,
-        "type": "image",
-        "running": False,
-        "display_name": spec.display_name,
-        "organization": spec.organization,
-        "link": "",
-        "context_length": 0,
-        "config": {"chat_template": None, "stop": [], "bos_token": None, "eos_token": None},
-        "pricing": {"hourly": 0, "input": 0, "output": 0, "base": 0, "finetune": 0},
-    }
+def model_listing(served: list[ModelSpec]) -> list[dict[str, Any]]:
+    """``GET /v1/models`` as recorded on 2026-08-17 [REC]: every modality in recorded order,
+    each image entry replaced by the catalog's (recorded entries as recorded), the image models
+    the recording does not list (a user's, or retired ones served on request) appended."""
+    by_id = {spec.id: spec for spec in served}
+    listing: list[dict[str, Any]] = []
+    for entry in recorded_listing():
+        if entry.get("type") != "image":
+            listing.append(entry)
+            continue
+        spec = by_id.pop(entry["id"], None)
+        if spec is not None:
+            listing.append(spec.listing_entry())
+    listing.extend(spec.listing_entry() for spec in by_id.values())
+    return listing
 
 
 def _gateway_page(status: int, ray: str) -> str:

@@ -6,8 +6,11 @@ own OpenAPI spec [DOC] plus the documented extras (``aspect_ratio``, ``guidance`
 success body as recorded (no ``type`` by default [REC]), and every error status with the real
 error body ``{"id", "error": {"message", "type", "param", "code"}}`` [REC]. Constraints appear
 only where every model and both strictness modes enforce them, so a schema-driven fuzzer may
-expect any body the schema rejects to be rejected. Optional fields are nullable because the fake
-treats ``null`` as "not given" [INF].
+expect any body the schema rejects to be rejected; a field some model accepts and ignores has its
+shape under ``x-where-used`` instead. The per-model rules (which fields each model uses, ignores or
+refuses with which words, its value rules and order of checks) come from the table the client
+reads, ``together_image.models``, under ``x-together-models``. Optional fields are nullable
+because the fake treats ``null`` as "not given" [INF].
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from together_image.models import REJECTION_ORDER, model_params
 from together_image_fake._validate import MAX_SIDE
 from together_image_fake._wire import JSON_CONTENT_TYPE, FakeRequest, FakeResponse, json_bytes
 
@@ -40,6 +44,12 @@ def _nullable(schema: Mapping[str, Any]) -> dict[str, Any]:
     return {"anyOf": [dict(schema), {"type": "null"}]}
 
 
+def _per_model(description: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A field some model ignores: no constraint every model enforces, the shape it takes where
+    it is used given in ``x-where-used``."""
+    return {"description": description, "x-where-used": _nullable(schema)}
+
+
 def _request_schema(model_ids: Iterable[str]) -> dict[str, Any]:
     side = {"type": "integer", "minimum": 1, "maximum": MAX_SIDE}
     return {
@@ -55,19 +65,29 @@ def _request_schema(model_ids: Iterable[str]) -> dict[str, Any]:
                 "anyOf": [{"type": "string", "enum": sorted(model_ids)}, {"type": "string"}],
             },
             "steps": _nullable({"type": "integer", "minimum": 1, "maximum": 50}),
-            "image_url": _nullable(
-                {"type": "string", "description": "An http(s) URL or a base64 data URL [DOC]."}
+            "image_url": _per_model(
+                "One input image, an http(s) URL or a base64 data URL [DOC]: used by FLUX.1 "
+                "Kontext, ignored by FLUX.1-schnell, refused by FLUX.2 and the partner models "
+                "(x-together-models).",
+                {"type": "string"},
             ),
             "seed": _nullable({"type": "integer"}),
             "n": _nullable({"type": "integer", "minimum": 1, "maximum": 4}),
             "height": _nullable(side),
             "width": _nullable(side),
-            "negative_prompt": _nullable({"type": "string"}),
+            "negative_prompt": _per_model(
+                "What to avoid [DOC]; ignored by FLUX.1-schnell, refused by FLUX.2 and Google.",
+                {"type": "string"},
+            ),
             "response_format": _nullable({"type": "string", "enum": ["base64", "url"]}),
-            "guidance_scale": _nullable({"type": "number"}),
-            "guidance": _nullable({"type": "number"}),
-            "output_format": _nullable({"type": "string", "enum": ["jpeg", "png"]}),
-            "image_loras": _nullable(
+            "guidance_scale": _per_model("Prompt adherence [DOC].", {"type": "number"}),
+            "guidance": _per_model("FLUX.2 dev/flex guidance [DOC].", {"type": "number"}),
+            "output_format": _per_model(
+                "Image encoding [DOC]; ignored by the partner models.",
+                {"type": "string", "enum": ["jpeg", "png"]},
+            ),
+            "image_loras": _per_model(
+                "LoRA adapters [DOC]: FLUX.2-dev (and the retired FLUX.1-dev-lora).",
                 {
                     "type": "array",
                     "items": {
@@ -75,19 +95,39 @@ def _request_schema(model_ids: Iterable[str]) -> dict[str, Any]:
                         "required": ["path", "scale"],
                         "properties": {"path": {"type": "string"}, "scale": {"type": "number"}},
                     },
-                }
+                },
             ),
-            "reference_images": _nullable({"type": "array", "items": {"type": "string"}}),
-            "disable_safety_checker": _nullable({"type": "boolean"}),
-            "aspect_ratio": _nullable(
-                {
-                    "type": "string",
-                    "pattern": "^[1-9][0-9]{0,2}:[1-9][0-9]{0,2}$",
-                    "description": "E.g. 16:9; sets the size when width/height are absent [DOC].",
-                }
+            "reference_images": _per_model(
+                "Several input images [DOC]: FLUX.2 and the Gemini image models.",
+                {"type": "array", "items": {"type": "string"}},
+            ),
+            "disable_safety_checker": _per_model(
+                "Turn the safety checker off where the model allows it [DOC].", {"type": "boolean"}
+            ),
+            "aspect_ratio": _per_model(
+                "E.g. 16:9; sets the size when width/height are absent, on FLUX.1-schnell and "
+                "Kontext [DOC].",
+                {"type": "string", "pattern": "^[1-9][0-9]{0,2}:[1-9][0-9]{0,2}$"},
             ),
         },
     }
+
+
+def _model_rules(model_ids: Iterable[str]) -> dict[str, Any]:
+    """Per model, from the table the client reads (``together_image.models``): what it does with
+    every field (accepted, ignored, or rejected with which words), its value rules with their
+    provenance, its wording family and its order of checks."""
+    rules: dict[str, Any] = {}
+    for model_id in sorted(model_ids):
+        params = model_params(model_id)
+        if params is None:
+            continue  # a model the test registered: its rules are in GET /_fake/models
+        rules[model_id] = {
+            **params.to_json(),
+            "check_order": params.check_order.to_json(),
+            "rejection_order": REJECTION_ORDER.to_json(),
+        }
+    return rules
 
 
 _IMAGE_ITEM: dict[str, Any] = {
@@ -152,7 +192,7 @@ _MODEL: dict[str, Any] = {
     "properties": {
         "id": {"type": "string"},
         "object": {"const": "model"},
-        "type": {"const": "image"},
+        "type": {"type": "string", "description": "image, chat, video, audio… [REC]"},
         "display_name": {"type": "string"},
         "organization": {"type": "string"},
     },
@@ -210,6 +250,7 @@ def openapi_document(base_url: str, model_ids: Iterable[str]) -> dict[str, Any]:
     Returns:
         The OpenAPI 3.1 document as a JSON-ready dict.
     """
+    model_ids = list(model_ids)
     errors = {
         status: {"description": description, "content": _json_content("Error")}
         for status, description in _ERROR_STATUSES.items()
@@ -237,11 +278,11 @@ def openapi_document(base_url: str, model_ids: Iterable[str]) -> dict[str, Any]:
     }
     models = {
         "operationId": "listImageModels",
-        "summary": "List the image models served",
+        "summary": "List the models served, every modality, as recorded 2026-08-17",
         "security": [{"bearerAuth": []}],
         "responses": {
             "200": {
-                "description": "The image models.",
+                "description": "Every model, compact JSON, Content-Type without charset [REC].",
                 "content": {
                     "application/json": {
                         "schema": {
@@ -264,11 +305,12 @@ def openapi_document(base_url: str, model_ids: Iterable[str]) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "The image endpoint of Together AI as the fake serves it, from Together's OpenAPI "
-                "spec and recorded traffic. Validation beyond these types is per model: see "
-                "GET /_fake/models."
+                "spec and recorded traffic. Validation beyond these types is per model: "
+                "x-together-models (the per-model table with provenance) and GET /_fake/models."
             ),
         },
         "servers": [{"url": base_url}],
+        "x-together-models": _model_rules(model_ids),
         "paths": {
             "/images/generations": {"post": generation},
             "/models": {"get": models},

@@ -65,6 +65,8 @@ class FakeImageInfo:
         output_format: ``"jpeg"`` or ``"png"``.
         input_sha256: SHA-256 (hex) of the input image of an edit, when its bytes were known.
         input_url: The ``image_url`` as given for an ``http(s)`` input (data URLs are not kept).
+        reference_sha256s: SHA-256 (hex) of each ``reference_images`` entry whose bytes were
+            known, in request order (the image is drawn from them).
     """
 
     request_id: str | None
@@ -79,11 +81,14 @@ class FakeImageInfo:
     output_format: OutputFormat
     input_sha256: str | None
     input_url: str | None
+    reference_sha256s: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Return the fields as a JSON object."""
-        # Only str, int and None fields: asdict's recursive deep copy would be wasted per request.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        # Flat fields: asdict's recursive deep copy would be wasted per request.
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["reference_sha256s"] = list(self.reference_sha256s)
+        return out
 
     @classmethod
     def from_json(cls, data: object) -> FakeImageInfo:
@@ -97,6 +102,8 @@ class FakeImageInfo:
                 f"Fake image metadata must be a JSON object, got {type(data).__name__}"
             )
         expected = {f.name for f in fields(cls)}
+        # Images drawn before reference images existed carry no reference_sha256s.
+        data = {"reference_sha256s": [], **data}
         if set(data) != expected:
             raise ValueError(
                 f"Fake image metadata must have keys {sorted(expected)}, got {sorted(data)}"
@@ -115,6 +122,11 @@ class FakeImageInfo:
                 raise ValueError(
                     f"Fake image metadata {name!r} must be str or null, got {data[name]!r}"
                 )
+        references = data["reference_sha256s"]
+        if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+            raise ValueError(
+                f"Fake image metadata 'reference_sha256s' must be a list of str, got {references!r}"
+            )
         fmt = data["output_format"]
         if fmt not in MEDIA_TYPES:
             raise ValueError(
@@ -133,6 +145,7 @@ class FakeImageInfo:
             output_format=fmt,
             input_sha256=data["input_sha256"],
             input_url=data["input_url"],
+            reference_sha256s=tuple(references),
         )
 
 
@@ -152,6 +165,7 @@ class RenderSpec:
         output_format: Encoding.
         input_sha256: SHA-256 of the edit's input image, or ``None``.
         input_url: ``http(s)`` input URL, or ``None``.
+        reference_sha256s: SHA-256 of each known reference image, in request order.
         fake_seed: The seed of the fake itself, or ``None``.
     """
 
@@ -167,6 +181,7 @@ class RenderSpec:
     input_sha256: str | None
     input_url: str | None
     fake_seed: int | None
+    reference_sha256s: tuple[str, ...] = ()
 
     def info(self, request_id: str | None) -> FakeImageInfo:
         """Return the metadata this spec embeds for the request ``request_id``."""
@@ -197,7 +212,12 @@ class Renderer:
         """How many images were drawn and encoded (cache misses)."""
 
     def render(
-        self, spec: RenderSpec, *, input_image: InputPixels | None, request_id: str | None
+        self,
+        spec: RenderSpec,
+        *,
+        input_image: InputPixels | None,
+        request_id: str | None,
+        references: tuple[InputPixels, ...] = (),
     ) -> bytes:
         """Return the encoded image for ``spec`` with its metadata.
 
@@ -206,6 +226,8 @@ class Renderer:
             input_image: The input image of an edit (its SHA-256 is in ``spec``): decoded
                 pixels, as validation leaves them, or the encoded bytes.
             request_id: The response id to embed.
+            references: The known reference images (their SHA-256s are in ``spec``); the image
+                is drawn from them, side by side, as an edit is drawn from its input.
 
         Returns:
             JPEG or PNG bytes.
@@ -215,7 +237,7 @@ class Renderer:
             if base is not None:
                 self._cache.move_to_end(spec)
         if base is None:
-            base = _draw_and_encode(spec, input_image)
+            base = _draw_and_encode(spec, input_image, references)
             self._store(spec, base)
         return embed_metadata(base, spec.info(request_id))
 
@@ -293,7 +315,9 @@ class _BackgroundCache:
 _BACKGROUNDS = _BackgroundCache(_BACKGROUND_CACHE_BYTES)
 
 
-def _background_key(spec: RenderSpec, input_image: InputPixels | None) -> tuple[object, ...]:
+def _background_key(
+    spec: RenderSpec, input_image: InputPixels | None, references: tuple[InputPixels, ...] = ()
+) -> tuple[object, ...]:
     """What the background and the label's layout depend on: not the prompt, seed, index or
     negative prompt, which only the label (and the metadata) show.
 
@@ -314,15 +338,18 @@ def _background_key(spec: RenderSpec, input_image: InputPixels | None) -> tuple[
         spec.input_url,
         spec.fake_seed,
         input_image is not None,
+        tuple(spec.reference_sha256s) if references else (),
     )
 
 
-def _draw_and_encode(spec: RenderSpec, input_image: InputPixels | None) -> bytes:
+def _draw_and_encode(
+    spec: RenderSpec, input_image: InputPixels | None, references: tuple[InputPixels, ...] = ()
+) -> bytes:
     """Encode ``spec``'s image: the cached background under a freshly drawn label."""
-    key = _background_key(spec, input_image)
+    key = _background_key(spec, input_image, references)
     background = _BACKGROUNDS.get(key)
     if background is None:
-        background = _build_background(key, spec, input_image)
+        background = _build_background(key, spec, input_image, references)
         _BACKGROUNDS.put(key, background)
     canvas = background.canvas.copy()
     canvas.paste(_label(spec))
@@ -340,9 +367,12 @@ def _draw_and_encode(spec: RenderSpec, input_image: InputPixels | None) -> bytes
 
 
 def _build_background(
-    key: tuple[object, ...], spec: RenderSpec, input_image: InputPixels | None
+    key: tuple[object, ...],
+    spec: RenderSpec,
+    input_image: InputPixels | None,
+    references: tuple[InputPixels, ...] = (),
 ) -> _Background:
-    image = _background_image(key, spec, input_image)
+    image = _background_image(key, spec, input_image, references)
     label_height = _label_layout(spec).height
     band_height = -(-label_height // _MCU_HEIGHT) * _MCU_HEIGHT
     if spec.output_format == "png" or band_height >= spec.height:
@@ -359,11 +389,33 @@ def _build_background(
 
 
 def _background_image(
-    key: tuple[object, ...], spec: RenderSpec, input_image: InputPixels | None
+    key: tuple[object, ...],
+    spec: RenderSpec,
+    input_image: InputPixels | None,
+    references: tuple[InputPixels, ...] = (),
 ) -> Image.Image:
     """The whole background at full size, its colours drawn from ``key``."""
     seed = hashlib.sha256(json.dumps(key).encode("utf-8", "surrogatepass")).digest()
+    if input_image is None and references:
+        input_image = _side_by_side(references)
     return _background(random.Random(seed), (spec.width, spec.height), input_image)
+
+
+def _side_by_side(images: tuple[InputPixels, ...]) -> bytes:
+    """The reference images as one strip each, left to right (PNG bytes)."""
+    strip = _FIELD_SIDE // max(1, len(images)) or 1
+    canvas = Image.new("RGB", (strip * len(images), _FIELD_SIDE))
+    for number, data in enumerate(images):
+        if isinstance(data, Image.Image):
+            # Decoded once, by validation.
+            part = data.convert("RGB").resize((strip, _FIELD_SIDE), Image.Resampling.BILINEAR)
+        else:
+            with Image.open(io.BytesIO(data)) as source:
+                part = source.convert("RGB").resize((strip, _FIELD_SIDE), Image.Resampling.BILINEAR)
+        canvas.paste(part, (number * strip, 0))
+    buffer = io.BytesIO()
+    canvas.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _scan_start(jpeg: bytes) -> int:
@@ -420,7 +472,8 @@ def _label_layout(spec: RenderSpec) -> _LabelLayout:
     strip_width = max(1, round(spec.width * scale))
     font_size = max(6, min(strip_width // 30, 28))
     line_height = font_size + max(1, font_size // 4)
-    lines = 5 if spec.input_sha256 is not None or spec.input_url is not None else 4
+    has_input = spec.input_sha256 is not None or spec.input_url is not None
+    lines = 5 if has_input or spec.reference_sha256s else 4
     strip_height = line_height * lines + font_size // 2
     return _LabelLayout(
         strip_width=strip_width,
@@ -453,6 +506,10 @@ def _label(spec: RenderSpec) -> Image.Image:
         lines.append([f"edit of sha256:{spec.input_sha256[:16]}"])
     elif spec.input_url is not None:
         lines.append([f"edit of {spec.input_url[:60]}"])
+    elif spec.reference_sha256s:
+        more = len(spec.reference_sha256s) - 1
+        extra = f" +{more} more" if more else ""
+        lines.append([f"from references sha256:{spec.reference_sha256s[0][:16]}{extra}"])
     strip = Image.new("L", (layout.strip_width, layout.strip_height))
     for number, pieces in enumerate(lines):
         top = font_size // 4 + number * layout.line_height

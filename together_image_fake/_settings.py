@@ -28,6 +28,7 @@ class FakeSettings:
         api_keys: Keys the fake accepts; empty means any non-empty bearer key.
         seed: Seed for deterministic ids and images; ``None`` for fresh ones.
         strict: ``False`` relaxes every inferred ([INF]) rule.
+        serve_retired: Also serve the models the real API has retired.
         max_body_bytes: Largest request body accepted (413 above).
         timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
         allowed_hosts: Host names, besides loopback ones and the bound host, that may reach the
@@ -38,6 +39,7 @@ class FakeSettings:
     api_keys: tuple[str, ...] = ()
     seed: int | None = None
     strict: bool = True
+    serve_retired: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S
     allowed_hosts: tuple[str, ...] = ()
@@ -48,7 +50,8 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
     """Read ``FakeSettings`` from ``TOGETHER_FAKE_*`` variables.
 
     ``TOGETHER_FAKE_API_KEYS`` (comma-separated), ``TOGETHER_FAKE_SEED`` (integer),
-    ``TOGETHER_FAKE_STRICT`` (``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``),
+    ``TOGETHER_FAKE_STRICT`` and ``TOGETHER_FAKE_SERVE_RETIRED`` (``1``/``0``, ``true``/``false``,
+    ``yes``/``no``, ``on``/``off``),
     ``TOGETHER_FAKE_MAX_BODY_BYTES`` (integer >= 0), ``TOGETHER_FAKE_TIMEOUT_HOLD_S``
     (seconds >= 0), ``TOGETHER_FAKE_ALLOWED_HOSTS`` (comma-separated host names that may reach
     the control API besides loopback ones and the bound host; ``*`` for any),
@@ -76,6 +79,12 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
         raise ValueError(
             "TOGETHER_FAKE_STRICT must be one of 1/0, true/false, yes/no, on/off, "
             f"got {environ['TOGETHER_FAKE_STRICT']!r}"
+        )
+    retired_text = environ.get("TOGETHER_FAKE_SERVE_RETIRED", "").strip().lower()
+    if retired_text and retired_text not in _TRUE | _FALSE:
+        raise ValueError(
+            "TOGETHER_FAKE_SERVE_RETIRED must be one of 1/0, true/false, yes/no, on/off, "
+            f"got {environ['TOGETHER_FAKE_SERVE_RETIRED']!r}"
         )
     seed_text = _text(environ, "TOGETHER_FAKE_SEED")
     max_body_text = _text(environ, "TOGETHER_FAKE_MAX_BODY_BYTES")
@@ -107,6 +116,7 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
         api_keys=keys,
         seed=None if seed_text is None else _parse("TOGETHER_FAKE_SEED", seed_text, int),
         strict=strict_text not in _FALSE,
+        serve_retired=retired_text in _TRUE,
         max_body_bytes=max_body,
         timeout_hold_s=hold,
         allowed_hosts=hosts,
@@ -144,4 +154,5 @@ def build_fake(settings: FakeSettings) -> FakeTogether:
         seed=settings.seed,
         strict=settings.strict,
         max_concurrent_renders=settings.max_concurrent_renders or DEFAULT_MAX_CONCURRENT_RENDERS,
+        serve_retired=settings.serve_retired,
     )

@@ -396,6 +396,7 @@ class FakeState:
             input_image=details.input_image,
             input_media_type=details.input_media_type,
             input_sha256=details.input_sha256,
+            reference_sha256s=details.reference_sha256s,
             response_id=ctx.ids.request_id,
             urls=details.urls,
             duration_ms=round(duration_ms, 3),

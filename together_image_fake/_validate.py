@@ -2,7 +2,9 @@
 
 Every check answers with the status, ``type``, ``code`` and message the real API uses where they
 are known ([REC] 401 invalid_api_key, 404 model_not_available, 400 width, 500 for non-image
-models) and in the same style where they are not ([INF], relaxed by ``strict=False``). The named
+models; [3P] the 2026 per-model texts of ``together_image.models``) and in the same style where
+they are not ([INF], relaxed by ``strict=False``). What each model does with each field, its
+value rules, its wording family and its order of checks come from that one table. The named
 errors themselves live in ``_errors``, shared with the faults that inject them.
 """
 
@@ -23,6 +25,13 @@ from typing import Any, Literal
 
 from PIL import Image
 
+from together_image.models import (
+    FieldSupport,
+    SizeMenu,
+    SizeRange,
+    count_message,
+    reference_count_message,
+)
 from together_image_fake._catalog import Catalog, ModelSpec, Rule, is_non_image_model
 from together_image_fake._errors import (
     FakeAPIError,
@@ -30,6 +39,7 @@ from together_image_fake._errors import (
     invalid_value,
     missing_parameter,
     model_not_available,
+    non_serverless_model,
     server_error,
 )
 from together_image_fake._render import OutputFormat
@@ -167,11 +177,13 @@ def parse_json_object(
 
 
 def resolve_model(body: Mapping[str, Any], catalog: Catalog, *, serve_retired: bool) -> ModelSpec:
-    """Find the model a request names.
+    """Find the model a request names; the model is checked before anything else [REC].
 
     Raises:
         FakeAPIError: 400 when missing or not a string; 404 ``model_not_available`` for unknown ids
-            [REC]; 500 ``server_error`` for Together's non-image models [REC].
+            [REC]; 400 ``model_not_available`` for ids served only on dedicated endpoints [3P];
+            retired ids answer one of those two unless ``serve_retired``; 500 ``server_error``
+            for Together's non-image models [REC].
     """
     model = body.get("model")
     if model is None:
@@ -179,16 +191,22 @@ def resolve_model(body: Mapping[str, Any], catalog: Catalog, *, serve_retired: b
     if not isinstance(model, str):
         raise invalid_value("model", f"Expected a string, got {_show(model)}.")
     spec = catalog.get(model)
-    if spec is not None and (serve_retired or spec.retired.value is None):
-        return spec
-    if spec is None and is_non_image_model(model):
-        raise server_error()
-    raise model_not_available(model)
+    if spec is None:
+        if is_non_image_model(model):
+            raise server_error()
+        raise model_not_available(model)
+    if not spec.params.serverless.value:
+        raise non_serverless_model(model)
+    if spec.retired.value is not None and not serve_retired:
+        if spec.params.retired_answer.value == "non_serverless":
+            raise non_serverless_model(model)
+        raise model_not_available(model)
+    return spec
 
 
 @dataclass(frozen=True, kw_only=True)
 class InputImage:
-    """The decoded input image of an edit.
+    """A decoded input image (an edit's ``image_url`` or one of ``reference_images``).
 
     Attributes:
         data: Image bytes.
@@ -213,14 +231,16 @@ class GenerationRequest:
         negative_prompt: Negative prompt or ``None``.
         width: Output width.
         height: Output height.
-        steps: Inference steps.
+        steps: Inference steps (0 for models without steps).
         n: Number of images.
         seed: The request's seed, or ``None``.
         response_format: ``"url"`` (default [3P]) or ``"base64"``.
         output_format: ``"jpeg"`` (default [DOC]) or ``"png"``.
         disable_safety_checker: The flag as sent (``False`` when absent).
-        image_url: The input image reference as sent, or ``None``.
+        image_url: The input image reference as sent (``None`` when absent or ignored).
         input_image: The input image's bytes when known.
+        reference_urls: ``reference_images`` as sent (empty when absent or ignored).
+        references: The decoded reference images whose bytes are known, in request order.
     """
 
     spec: ModelSpec
@@ -236,22 +256,42 @@ class GenerationRequest:
     disable_safety_checker: bool
     image_url: str | None
     input_image: InputImage | None
+    reference_urls: tuple[str, ...] = ()
+    references: tuple[InputImage, ...] = ()
 
 
 class _Checker:
     """Validates one body against one model; ``strict`` decides whether [INF] rules apply."""
 
-    def __init__(self, body: Mapping[str, Any], spec: ModelSpec, *, strict: bool) -> None:
+    def __init__(
+        self,
+        body: Mapping[str, Any],
+        spec: ModelSpec,
+        *,
+        strict: bool,
+        remote_images: Mapping[str, bytes],
+        remote_policy: RemoteImagePolicy,
+    ) -> None:
         self.body = body
         self.spec = spec
         self.strict = strict
+        self.remote_images = remote_images
+        self.remote_policy = remote_policy
 
-    def applies(self, rule: Rule[Any]) -> bool:
+    def applies(self, rule: Rule[Any] | FieldSupport) -> bool:
         return self.strict or rule.source != "INF"
 
     def get(self, name: str) -> Any:
         # ``null`` means "not given" for optional fields, as JSON clients send it [INF].
         return self.body.get(name)
+
+    def uses(self, name: str) -> bool:
+        """Whether the field is given and the model uses it (or refuses it by an [INF] rule
+        a relaxed fake skips). An ignored field is neither read nor checked."""
+        if self.get(name) is None:
+            return False
+        support = self.spec.field(name)
+        return support.accepted or (support.rejected and not self.applies(support))
 
     def integer(self, name: str) -> int | None:
         value = self.get(name)
@@ -284,6 +324,8 @@ class _Checker:
             raise invalid_value(name, f"Expected a boolean, got {_show(value)}.")
         return value
 
+    # -- checks, each one step of a family's order (together_image.models.CHECK_ORDER) --------
+
     def prompt(self) -> str:
         prompt = self.text("prompt")
         if prompt is None:
@@ -292,29 +334,50 @@ class _Checker:
             raise invalid_value("prompt", "Prompt must be a non-empty string.")
         return prompt
 
-    def side(self, name: str, default: int) -> int:
-        value = self.integer(name)
-        side = default if value is None else value
+    def seed(self) -> int | None:
+        seed = self.integer("seed") if self.uses("seed") else None
+        rule = self.spec.seeds
+        if seed is not None and self.applies(rule):
+            error = self.spec.params.seed_error(seed)
+            if error is not None:
+                raise FakeAPIError(400, error)
+        return seed
+
+    def rejected_fields(self) -> None:
+        for name in self.spec.params.rejected_fields:
+            support = self.spec.field(name)
+            if self.get(name) is not None and self.applies(support):
+                assert support.message is not None  # a rejected field always has its words
+                raise FakeAPIError(400, support.message)
+
+    def size(self) -> tuple[int, int]:
+        width = self.integer("width")
+        height = self.integer("height")
+        default_width, default_height = self.default_size()
+        size = (
+            default_width if width is None else width,
+            default_height if height is None else height,
+        )
         sizes = self.spec.sizes
-        if value is not None and self.applies(sizes) and not sizes.value.allows(side):
-            raise invalid_value(
-                name,
-                f"Image {name} must be an integer value between {sizes.value.min} and "
-                f"{sizes.value.max}, in multiples of '{sizes.value.multiple}'.",
-            )
-        if not 1 <= side <= MAX_SIDE:
-            raise invalid_value(
-                name,
-                f"Image {name} must be an integer value between 1 and {MAX_SIDE} "
-                "(a limit of the fake).",
-            )
-        return side
+        if (width is not None or height is not None) and self.applies(sizes):
+            error = self.spec.params.dimension_error(*size)
+            if error is not None:
+                raise FakeAPIError(400, error)
+        for name, side in zip(("width", "height"), size, strict=False):
+            if not 1 <= side <= MAX_SIDE:
+                raise invalid_value(
+                    name,
+                    f"Image {name} must be an integer value between 1 and {MAX_SIDE} "
+                    "(a limit of the fake).",
+                )
+        return size
 
     def default_size(self) -> tuple[int, int]:
-        ratio = self.text("aspect_ratio")
         width, height = self.spec.default_size.value
-        if ratio is None:
+        if not self.uses("aspect_ratio"):
             return width, height
+        ratio = self.text("aspect_ratio")
+        assert ratio is not None
         match = _ASPECT_RATIO.match(ratio)
         if match is None:
             raise invalid_value(
@@ -322,20 +385,39 @@ class _Checker:
             )
         # Keep the default area and the model's size grid [INF].
         ratio_w, ratio_h = int(match.group(1)), int(match.group(2))
-        sizes = self.spec.sizes.value
-        area = width * height
+        return _fit(self.spec, width * height, ratio_w / ratio_h)
 
-        def fit(side: float) -> int:
-            snapped = round(side / sizes.multiple) * sizes.multiple
-            return max(sizes.min, min(sizes.max, snapped, MAX_SIDE))
+    def steps(self) -> int:
+        steps = self.integer("steps") if self.uses("steps") else None
+        rule = self.spec.steps
+        default = self.spec.default_steps.value or 0
+        if steps is None or rule.value is None:
+            return default
+        low, high = rule.value
+        if self.applies(rule) and not low <= steps <= high:
+            if self.spec.wording.value == "runware":
+                raise FakeAPIError(400, count_message("steps", "Steps", low, high))
+            raise invalid_value(
+                "steps", f"Expected an integer between {low} and {high}, got {steps}."
+            )
+        return steps
 
-        return fit(math.sqrt(area * ratio_w / ratio_h)), fit(math.sqrt(area * ratio_h / ratio_w))
-
-    def bounded(self, name: str, value: int | None, low: int, high: int, rule: Rule[Any]) -> None:
-        if value is not None and self.applies(rule) and not low <= value <= high:
-            raise invalid_value(name, f"Expected an integer between {low} and {high}, got {value}.")
+    def n(self) -> int:
+        n = self.integer("n")
+        rule = self.spec.max_n
+        if n is None:
+            return 1
+        if self.applies(rule) and not 1 <= n <= rule.value:
+            if self.spec.wording.value == "runware":
+                raise FakeAPIError(400, count_message("n", "N", 1, rule.value))
+            raise invalid_value("n", f"Expected an integer between 1 and {rule.value}, got {n}.")
+        if not 1 <= n <= 10:
+            raise invalid_value("n", f"Expected an integer between 1 and 10, got {n}.")
+        return n
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        if not self.uses(name):
+            return default
         value = self.text(name)
         if value is None:
             return default
@@ -345,14 +427,10 @@ class _Checker:
         return value
 
     def loras(self) -> None:
-        loras = self.get("image_loras")
-        if loras is None:
+        if not self.uses("image_loras"):
             return
+        loras = self.get("image_loras")
         rule = self.spec.max_loras
-        if rule.value == 0 and self.applies(rule):
-            raise invalid_value(
-                "image_loras", f"Model {self.spec.id} does not support image_loras."
-            )
         if not isinstance(loras, list):
             raise invalid_value("image_loras", f"Expected an array, got {_show(loras)}.")
         if self.applies(rule) and len(loras) > rule.value:
@@ -373,19 +451,71 @@ class _Checker:
                     f"{_show(item)}.",
                 )
 
-    def reference_images(self) -> None:
+    def references(self) -> tuple[tuple[str, ...], tuple[InputImage, ...]]:
+        if not self.uses("reference_images"):
+            return (), ()
         refs = self.get("reference_images")
-        if refs is None:
-            return
-        rule = self.spec.reference_images
-        if not rule.value and self.applies(rule):
-            raise invalid_value(
-                "reference_images", f"Model {self.spec.id} does not support reference_images."
-            )
         if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
             raise invalid_value(
                 "reference_images", f"Expected an array of URL strings, got {_show(refs)}."
             )
+        rule = self.spec.reference_images
+        if self.applies(rule) and len(refs) > rule.value:
+            raise FakeAPIError(400, reference_count_message(rule.value))
+        decoded = [self.image("reference_images", ref) for ref in refs]
+        return tuple(refs), tuple(image for image in decoded if image is not None)
+
+    def input_image(self) -> tuple[str | None, InputImage | None]:
+        rule = self.spec.image_url
+        image_url = self.text("image_url")
+        if image_url is None:
+            if rule.value == "required" and self.applies(rule):
+                raise missing_parameter("image_url", f"Model {self.spec.id} needs an input image.")
+            return None, None
+        if not self.uses("image_url"):
+            return None, None
+        return image_url, self.image("image_url", image_url)
+
+    def image(self, name: str, url: str) -> InputImage | None:
+        """Decode one input image given as a data URL or a registered ``http(s)`` URL."""
+        if url.startswith("data:"):
+            return decode_input_image(_data_url_bytes(url, name), name)
+        if url.startswith(("http://", "https://")):
+            if url in self.remote_images:
+                return decode_input_image(self.remote_images[url], name)
+            if self.remote_policy == "reject":
+                raise invalid_value(name, f"Could not download the image at {_show(url)}.")
+            return None
+        raise invalid_value(
+            name, f"Expected an http(s) URL or a base64 data URL of an image, got {_show(url)}."
+        )
+
+
+def _fit(spec: ModelSpec, area: float, ratio: float) -> tuple[int, int]:
+    """The size of ``area`` pixels at ``width/height == ratio`` on the model's size grid [INF]."""
+    sizes = spec.sizes.value
+    if isinstance(sizes, SizeMenu):
+        # The menu entry nearest in aspect, then in area.
+        return min(
+            sizes.sizes,
+            key=lambda size: (
+                abs(math.log(size[0] / size[1] / ratio)),
+                abs(size[0] * size[1] - area),
+            ),
+        )
+    multiple = sizes.multiple if isinstance(sizes, SizeRange) else 16
+    low = sizes.min if isinstance(sizes, SizeRange) else multiple
+    high = sizes.max if isinstance(sizes, SizeRange) else MAX_SIDE
+
+    def snap(side: float) -> int:
+        snapped = round(side / multiple) * multiple
+        return max(low, min(high, snapped, MAX_SIDE))
+
+    return snap(math.sqrt(area * ratio)), snap(math.sqrt(area / ratio))
+
+
+_REFERENCE_AREA = 1024 * 1024
+"""Kontext renders about one megapixel in the reference's aspect [3P Orb: 512x512 -> 1024x1024]."""
 
 
 def validate_generation(
@@ -396,7 +526,13 @@ def validate_generation(
     remote_images: Mapping[str, bytes],
     remote_policy: RemoteImagePolicy,
 ) -> GenerationRequest:
-    """Validate an image-generation body for ``spec``.
+    """Validate an image-generation body for ``spec``, in its wording family's order of checks.
+
+    The model's record in ``together_image.models`` decides which fields are used, ignored or
+    refused (with which words), the value rules, and the order: FLUX.1 and Together-hosted models
+    check the size first; FLUX.2 and partner models check the seed range, then refuse fields
+    they do not take, then the size (``CHECK_ORDER``). A request breaking two rules gets the
+    first one's words.
 
     Args:
         body: The parsed JSON object.
@@ -412,79 +548,68 @@ def validate_generation(
     Raises:
         FakeAPIError: 400 with the first problem found.
     """
-    check = _Checker(body, spec, strict=strict)
+    check = _Checker(
+        body, spec, strict=strict, remote_images=remote_images, remote_policy=remote_policy
+    )
     prompt = check.prompt()
-    default_width, default_height = check.default_size()
-    width = check.side("width", default_width)
-    height = check.side("height", default_height)
-    steps = check.integer("steps")
-    low, high = spec.steps.value
-    check.bounded("steps", steps, low, high, spec.steps)
-    n = check.integer("n")
-    check.bounded("n", n, 1, spec.max_n.value, spec.max_n)
-    if n is not None and not 1 <= n <= 10:
-        raise invalid_value("n", f"Expected an integer between 1 and 10, got {n}.")
-    seed = check.integer("seed")
+    if spec.wording.value == "runware":
+        seed = check.seed()
+        check.rejected_fields()
+        width, height = check.size()
+        steps = check.steps()
+        n = check.n()
+        reference_urls, references = check.references()
+        image_url, input_image = check.input_image()
+    else:
+        check.rejected_fields()
+        width, height = check.size()
+        steps = check.steps()
+        n = check.n()
+        seed = check.seed()
+        image_url, input_image = None, None
     formats: tuple[str, ...] = ("base64", "url") if strict else ("base64", "url", "b64_json")
     response_format = check.choice("response_format", formats, "url")
     output_format = check.choice("output_format", ("jpeg", "png"), "jpeg")
-    negative_prompt = check.text("negative_prompt")
-    check.number("guidance_scale")
-    check.number("guidance")
-    disable_safety_checker = bool(check.boolean("disable_safety_checker"))
-    image_url = check.text("image_url")
-    input_image = _input_image(check, image_url, remote_images, remote_policy)
-    check.loras()
-    check.reference_images()
+    negative_prompt = check.text("negative_prompt") if check.uses("negative_prompt") else None
+    for name in ("guidance_scale", "guidance"):
+        if check.uses(name):
+            check.number(name)
+    disable_safety_checker = bool(
+        check.boolean("disable_safety_checker") if check.uses("disable_safety_checker") else False
+    )
+    if spec.wording.value != "runware":
+        image_url, input_image = check.input_image()
+        check.loras()
+        reference_urls, references = check.references()
+    else:
+        check.loras()
+    if input_image is not None and spec.output_size.value == "reference":
+        with Image.open(io.BytesIO(input_image.data)) as source:
+            width, height = _fit(spec, _REFERENCE_AREA, source.width / source.height)
     return GenerationRequest(
         spec=spec,
         prompt=prompt,
         negative_prompt=negative_prompt,
         width=width,
         height=height,
-        steps=steps if steps is not None else spec.default_steps.value,
-        n=n if n is not None else 1,
+        steps=steps,
+        n=n,
         seed=seed,
         response_format="url" if response_format == "url" else "base64",
         output_format="png" if output_format == "png" else "jpeg",
         disable_safety_checker=disable_safety_checker,
         image_url=image_url,
         input_image=input_image,
+        reference_urls=reference_urls,
+        references=references,
     )
 
 
-def _input_image(
-    check: _Checker,
-    image_url: str | None,
-    remote_images: Mapping[str, bytes],
-    remote_policy: RemoteImagePolicy,
-) -> InputImage | None:
-    rule = check.spec.image_url
-    if image_url is None:
-        if rule.value == "required" and check.applies(rule):
-            raise missing_parameter("image_url", f"Model {check.spec.id} needs an input image.")
-        return None
-    if rule.value == "refused" and check.applies(rule):
-        raise invalid_value("image_url", f"Model {check.spec.id} does not accept an input image.")
-    if image_url.startswith("data:"):
-        return decode_input_image(_data_url_bytes(image_url))
-    if image_url.startswith(("http://", "https://")):
-        if image_url in remote_images:
-            return decode_input_image(remote_images[image_url])
-        if remote_policy == "reject":
-            raise invalid_value("image_url", f"Could not download the image at {_show(image_url)}.")
-        return None
-    raise invalid_value(
-        "image_url",
-        f"Expected an http(s) URL or a base64 data URL of an image, got {_show(image_url)}.",
-    )
-
-
-def _data_url_bytes(url: str) -> bytes:
+def _data_url_bytes(url: str, name: str = "image_url") -> bytes:
     match = _DATA_URL.match(url)
     if match is None or ";base64" not in match.group("params").lower():
         raise invalid_value(
-            "image_url",
+            name,
             f"Expected a data URL of the form data:<type>;base64,<data>, got {_show(url)}.",
         )
     payload = re.sub(r"\s+", "", match.group("payload"))
@@ -492,14 +617,16 @@ def _data_url_bytes(url: str) -> bytes:
         # Padding is optional on the wire; restore it before strict decoding.
         return base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
     except (binascii.Error, ValueError) as error:
-        raise invalid_value(
-            "image_url", f"The data URL does not hold valid base64: {error}."
-        ) from error
+        raise invalid_value(name, f"The data URL does not hold valid base64: {error}.") from error
 
 
-def decode_input_image(data: bytes) -> InputImage:
+def decode_input_image(data: bytes, name: str = "image_url") -> InputImage:
     """Check that ``data`` is a PNG, JPEG, WebP or GIF image that decodes completely, within
     ``MAX_INPUT_SIDE`` pixels a side and ``MAX_SIDE``² pixels in all; decode it once.
+
+    Args:
+        data: The image bytes.
+        name: The field it came in, for the error message.
 
     Raises:
         FakeAPIError: 400 when it is not.
@@ -516,19 +643,19 @@ def decode_input_image(data: bytes) -> InputImage:
                     image.load()
     except Exception as error:  # Pillow raises many exception types for bad input
         raise invalid_value(
-            "image_url", f"The input image could not be decoded as an image: {error}."
+            name, f"The input image could not be decoded as an image: {error}."
         ) from error
     if max(width, height) > MAX_INPUT_SIDE:
         # Checked before decoding: a long thin image passes the area bound, yet one huge side
         # makes every resize of it cost hundreds of megabytes.
         raise invalid_value(
-            "image_url",
+            name,
             f"The input image is {width}x{height} pixels: expected at most {MAX_INPUT_SIDE} "
             f"pixels a side (and {MAX_SIDE}x{MAX_SIDE} pixels in all).",
         )
     if image_format not in _INPUT_FORMATS:
         raise invalid_value(
-            "image_url",
+            name,
             f"Expected a PNG, JPEG, WebP or GIF input image, got {image_format or 'unknown'}.",
         )
     return InputImage(

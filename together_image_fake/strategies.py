@@ -39,6 +39,16 @@ from together_image import (
     ImagePrompt,
     ResponseMetadata,
 )
+from together_image.models import (
+    AreaWindow,
+    FieldSupport,
+    SizeMenu,
+    area_message,
+    menu_message,
+    reference_count_message,
+    seed_message,
+    side_message,
+)
 from together_image_fake._catalog import (
     CATALOG,
     NON_IMAGE_MODELS,
@@ -424,7 +434,8 @@ def _spec(model: str | ModelSpec, name: str = "model") -> ModelSpec:
 
 def _specs(models: Iterable[str | ModelSpec] | None) -> list[ModelSpec]:
     if models is None:
-        return list(CATALOG)
+        # The models a default fake serves: the 2026-08-17 listing [REC].
+        return [spec for spec in CATALOG if spec.params.is_served]
     if isinstance(models, (str, ModelSpec)):
         raise InvalidArgument(f"models must be a sequence of models, got a single one: {models!r}")
     specs = [_spec(model, "each of models") for model in models]
@@ -434,11 +445,12 @@ def _specs(models: Iterable[str | ModelSpec] | None) -> list[ModelSpec]:
 
 
 def _common_sizes(specs: Sequence[ModelSpec]) -> SizeRange:
-    """The sides every one of ``specs`` accepts."""
-    multiple = reduce(lambda a, b: a * b // math.gcd(a, b), (s.sizes.value.multiple for s in specs))
-    low = max(s.sizes.value.min for s in specs)
-    high = min(s.sizes.value.max for s in specs)
-    return SizeRange(min=low, max=high, multiple=multiple)
+    """The sides every per-side-range model of ``specs`` accepts (menus and windows aside)."""
+    ranges = [s.sizes.value for s in specs if isinstance(s.sizes.value, SizeRange)]
+    multiple = reduce(lambda a, b: a * b // math.gcd(a, b), (r.multiple for r in ranges))
+    return SizeRange(
+        min=max(r.min for r in ranges), max=min(r.max for r in ranges), multiple=multiple
+    )
 
 
 def _sides(rule: SizeRange, max_side: int | None, name: str) -> SearchStrategy[int]:
@@ -452,6 +464,38 @@ def _sides(rule: SizeRange, max_side: int | None, name: str) -> SearchStrategy[i
     return st.integers(first, last).map(lambda k: k * rule.multiple)
 
 
+def _size_pairs(
+    rule: SizeRange | AreaWindow | SizeMenu, max_side: int | None, name: str
+) -> SearchStrategy[tuple[int, int]]:
+    """``(width, height)`` pairs a model's size rule allows, each side at most ``max_side``."""
+    cap = min(MAX_SIDE, max_side if max_side is not None else MAX_SIDE)
+    if isinstance(rule, SizeRange):
+        sides = _sides(rule, max_side, name)
+        return st.tuples(sides, sides)
+    if isinstance(rule, SizeMenu):
+        menu = [size for size in rule.sizes if max(size) <= cap]
+        if not menu:
+            raise InvalidArgument(f"{name}: no size on the model's menu fits in {cap} px")
+        # Smallest first, so examples shrink towards the cheapest image to render.
+        return st.sampled_from(sorted(menu, key=lambda size: (size[0] * size[1], size)))
+    low_area, high_area = rule.min_side**2, rule.max_side**2
+    (narrow_w, narrow_h), (wide_w, wide_h) = rule.min_ratio, rule.max_ratio
+
+    def widths(height: int) -> tuple[int, int]:
+        low = max(-(-low_area // height), -(-height * narrow_w // narrow_h), 1)
+        high = min(high_area // height, height * wide_w // wide_h, cap)
+        return low, high
+
+    heights = [h for h in range(1, cap + 1) if widths(h)[0] <= widths(h)[1]]
+    if not heights:
+        raise InvalidArgument(f"{name}: no size in the model's area window fits in {cap} px")
+    return (
+        st.integers(heights[0], heights[-1])
+        .filter(lambda h: widths(h)[0] <= widths(h)[1])
+        .flatmap(lambda h: st.integers(*widths(h)).map(lambda w: (w, h)))
+    )
+
+
 def _check_max_side(max_side: int | None) -> int | None:
     return None if max_side is None else _check_int(max_side, "max_side", 1, MAX_SIDE)
 
@@ -462,20 +506,21 @@ def sizes(
     """Generate ``size`` arguments (``"WxH"``) that a model accepts.
 
     Args:
-        model: A built-in model id or a ``ModelSpec``; ``None`` for sizes every catalog model
-            accepts (512 to 2048 in multiples of 16).
+        model: A built-in model id or a ``ModelSpec``; ``None`` for sizes every served model with
+            a per-side range accepts (512 to 1792 in multiples of 16).
         max_side: Caps width and height (e.g. 512 to keep rendering cheap).
 
     Returns:
-        A strategy of ``"WIDTHxHEIGHT"`` strings within the model's size rule. It shrinks towards
-        the smallest square the model allows.
+        A strategy of ``"WIDTHxHEIGHT"`` strings within the model's size rule (a per-side range,
+        a fixed menu or an area window). It shrinks towards the smallest size the model allows.
 
     Raises:
         InvalidArgument: An unknown model, or a ``max_side`` below the model's smallest side.
     """
-    rule = _spec(model).sizes.value if model is not None else _common_sizes(CATALOG)
-    sides = _sides(rule, _check_max_side(max_side), "sizes")
-    return st.tuples(sides, sides).map(lambda pair: f"{pair[0]}x{pair[1]}")
+    served = [spec for spec in CATALOG if spec.params.is_served]
+    rule = _spec(model).sizes.value if model is not None else _common_sizes(served)
+    pairs = _size_pairs(rule, _check_max_side(max_side), "sizes")
+    return pairs.map(lambda pair: f"{pair[0]}x{pair[1]}")
 
 
 def _loras(spec: ModelSpec) -> SearchStrategy[list[dict[str, Any]]]:
@@ -494,31 +539,43 @@ def _loras(spec: ModelSpec) -> SearchStrategy[list[dict[str, Any]]]:
     return st.lists(lora, min_size=1, max_size=spec.max_loras.value)
 
 
-def _references() -> SearchStrategy[list[str]]:
+def _references(max_size: int = 3) -> SearchStrategy[list[str]]:
     name = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
-    return st.lists(name.map(lambda text: f"{_REMOTE_HOST}/ref-{text}.png"), min_size=1, max_size=3)
+    urls = name.map(lambda text: f"{_REMOTE_HOST}/ref-{text}.png")
+    return st.lists(urls, min_size=1, max_size=max_size)
+
+
+def _sendable(spec: ModelSpec, name: str) -> bool:
+    """Whether a valid body may carry ``name``: the model uses or ignores it (never refuses)."""
+    return not spec.field(name).rejected
 
 
 def _option_fields(spec: ModelSpec) -> dict[str, SearchStrategy[Any]]:
-    """Optional wire fields valid for ``spec`` that do not change how many images come back."""
-    low, high = spec.steps.value
+    """Optional wire fields valid for ``spec`` that do not change how many images come back.
+
+    Only fields the model uses or accepts and ignores (``together_image.models``); a field the
+    model refuses is never sent.
+    """
     fields: dict[str, SearchStrategy[Any]] = {
-        "steps": st.integers(low, high),
         "guidance_scale": st.floats(0.0, 20.0),
         "negative_prompt": st.text(_TEXT, max_size=50),
         "output_format": st.sampled_from(["jpeg", "png"]),
-        "aspect_ratio": st.sampled_from(_ASPECT_RATIOS),
         # True only turns the checker off where the model allows it [DOC]; sending it elsewhere is
         # not documented either way, so it is left out there.
         "disable_safety_checker": (
             st.booleans() if spec.safety_checker_disableable.value else st.just(False)
         ),
     }
-    if spec.max_loras.value > 0:
+    steps = spec.steps.value
+    if steps is not None and spec.field("steps").accepted:
+        fields["steps"] = st.integers(*steps)
+    if spec.field("aspect_ratio").accepted:
+        fields["aspect_ratio"] = st.sampled_from(_ASPECT_RATIOS)
+    if spec.max_loras.value > 0 and spec.field("image_loras").accepted:
         fields["image_loras"] = _loras(spec)
-    if spec.reference_images.value:
-        fields["reference_images"] = _references()
-    return fields
+    if spec.reference_images.value and spec.field("reference_images").accepted:
+        fields["reference_images"] = _references(min(3, spec.reference_images.value))
+    return {name: values for name, values in fields.items() if _sendable(spec, name)}
 
 
 def provider_options(*, model: str | ModelSpec | None = None) -> SearchStrategy[dict[str, Any]]:
@@ -558,25 +615,31 @@ def _input_image_urls() -> SearchStrategy[str]:
 def _valid_body(
     spec: ModelSpec, *, max_side: int | None, max_n: int | None
 ) -> SearchStrategy[dict[str, Any]]:
-    sides = _sides(spec.sizes.value, max_side, f"generation_requests for {spec.id}")
+    pairs = _size_pairs(spec.sizes.value, max_side, f"generation_requests for {spec.id}")
     top_n = min(spec.max_n.value, max_n if max_n is not None else spec.max_n.value)
+    seeds = spec.seeds.value
     required: dict[str, SearchStrategy[Any]] = {
         "model": st.just(spec.id),
         "prompt": prompts(max_size=100),
     }
     optional: dict[str, SearchStrategy[Any]] = {
-        "width": sides,
-        "height": sides,
         "n": st.integers(1, top_n),
-        "seed": st.integers(0, 2**32 - 1),
         "response_format": st.sampled_from(["url", "base64"]),
         **_option_fields(spec),
     }
+    if _sendable(spec, "seed"):
+        low, high = (seeds.min, seeds.max) if seeds is not None else (0, 2**32 - 1)
+        optional["seed"] = st.integers(low, min(high, 2**32 - 1))
     if spec.image_url.value == "required":
         required["image_url"] = _input_image_urls()
-    elif spec.image_url.value == "optional":
+    elif spec.image_url.value == "optional" and spec.field("image_url").accepted:
         optional["image_url"] = _input_image_urls()
-    return st.fixed_dictionaries(required, optional=optional)
+    bodies = st.fixed_dictionaries(required, optional=optional)
+    # Width and height together or not at all: an area window or a menu judges the pair.
+    sized = st.tuples(bodies, pairs).map(
+        lambda pair: {**pair[0], "width": pair[1][0], "height": pair[1][1]}
+    )
+    return st.one_of(bodies, sized)
 
 
 def generation_requests(
@@ -599,8 +662,9 @@ def generation_requests(
     rate limits (6 and 57 a minute), so send many examples to ``FakeTogether(rate_limits="off")``.
 
     Args:
-        models: Built-in model ids and/or ``ModelSpec``s to draw from; ``None`` for the whole
-            catalog (retired models included, as the fake serves them by default).
+        models: Built-in model ids and/or ``ModelSpec``s to draw from; ``None`` for the models
+            a default fake serves (the 2026-08-17 listing; retired and dedicated-only ones need
+            ``FakeTogether(serve_retired=True)`` or are never served).
         max_side: Caps ``width`` and ``height`` (rendering big images costs time).
         max_n: Caps ``n`` below the model's maximum.
 
@@ -614,7 +678,16 @@ def generation_requests(
     specs = _specs(models)
     side = _check_max_side(max_side)
     top_n = None if max_n is None else _check_int(max_n, "max_n", 1, 10)
-    bodies = [_valid_body(spec, max_side=side, max_n=top_n) for spec in specs]
+    bodies = []
+    reasons = []
+    for spec in specs:
+        # A model none of whose sizes fits the cap (a fixed menu, an area window) is left out.
+        try:
+            bodies.append(_valid_body(spec, max_side=side, max_n=top_n))
+        except InvalidArgument as error:
+            reasons.append(str(error))
+    if not bodies:
+        raise InvalidArgument("; ".join(reasons))
     return st.one_of(bodies)
 
 
@@ -629,6 +702,8 @@ class InvalidRequestExample:
         error_code: ``error.code`` of the answer (``model_not_available``...) or ``None``.
         field: The request field the error message names in quotes (``'width'``), or ``None``.
         reason: What is wrong, in a few words (for test ids and failure messages).
+        message: The exact ``error.message`` where the per-model table records it (a refused
+            field, a seed or size outside the model's rule), else ``None``.
     """
 
     body: Any
@@ -637,6 +712,7 @@ class InvalidRequestExample:
     error_code: str | None
     field: str | None
     reason: str
+    message: str | None = None
 
 
 # Every value here is valid JSON: no NaN or infinity, which json.dumps would write unquoted.
@@ -705,6 +781,8 @@ class _Edit:
     """One way to break a valid body: replace (or remove) one field, and the answer that earns.
 
     ``field`` ``None`` replaces the whole body; ``named`` says whether the message names the field.
+    ``pair`` edits set ``width`` and ``height`` together from ``values`` (a size judged as a pair);
+    ``message`` is the exact answer where the table knows it.
     """
 
     reason: str
@@ -714,6 +792,63 @@ class _Edit:
     error_type: str = "invalid_request_error"
     error_code: str | None = None
     named: bool = True
+    pair: bool = False
+    message: str | None = None
+
+
+_REFUSED_VALUES: dict[str, SearchStrategy[Any]] = {
+    "seed": st.integers(0, 1000),
+    "steps": st.integers(1, 50),
+    "guidance": st.floats(1.0, 10.0),
+    "guidance_scale": st.floats(1.0, 10.0),
+    "negative_prompt": st.text(_TEXT, min_size=1, max_size=20),
+    "image_loras": st.just([_LORA]),
+    "disable_safety_checker": st.booleans(),
+    "output_format": st.sampled_from(["jpeg", "png"]),
+    "prompt_upsampling": st.booleans(),
+    "aspect_ratio": st.sampled_from(["1:1", "16:9"]),
+    "size": st.just("1024x1024"),
+}
+"""A well-formed value for each field a model may refuse: the refusal, not the value, answers."""
+
+
+def _size_edits(spec: ModelSpec, *, enforced: bool) -> list[_Edit]:
+    """Sizes outside the model's rule (a side, or the pair for a window or menu), and sides
+    outside what the fake itself renders (1 to ``MAX_SIDE``)."""
+    rule = spec.sizes.value
+    params = spec.params
+    if isinstance(rule, SizeRange):
+        edits = []
+        for name in ("width", "height"):
+            message = side_message(params.wording.value, name, rule) if enforced else None
+            edits.append(
+                _Edit(
+                    reason=f"bad {name}",
+                    field=name,
+                    values=_bad_sides(rule, enforced),
+                    message=message,
+                )
+            )
+        return edits
+    always = st.one_of(st.integers(max_value=0), st.integers(MAX_SIDE + 1, 10**9))
+    if not enforced:
+        return [
+            _Edit(reason="bad width", field="width", values=always),
+            _Edit(reason="bad height", field="height", values=always),
+        ]
+    sides = st.integers(1, MAX_SIDE)
+    outside = st.tuples(sides, sides).filter(lambda pair: not rule.allows_size(*pair))
+    message = area_message(rule) if isinstance(rule, AreaWindow) else menu_message(rule)
+    return [
+        _Edit(
+            reason="size outside the model's rule",
+            field="width",
+            values=outside,
+            pair=True,
+            named=False,
+            message=message,
+        )
+    ]
 
 
 def _bad_sides(rule: SizeRange, enforced: bool) -> SearchStrategy[int]:
@@ -730,10 +865,14 @@ def _bad_sides(rule: SizeRange, enforced: bool) -> SearchStrategy[int]:
 def _edits(spec: ModelSpec, strict: bool) -> list[_Edit]:
     """Every single-mistake edit that applies to a valid body for ``spec``."""
 
-    def applies(rule: Rule[Any]) -> bool:
+    def applies(rule: Rule[Any] | FieldSupport) -> bool:
         return strict or rule.source != "INF"
 
-    low, high = spec.steps.value
+    def uses(name: str) -> bool:
+        # A field the model uses, or refuses by an [INF] rule a relaxed fake skips.
+        support = spec.field(name)
+        return support.accepted or (support.rejected and not applies(support))
+
     unknown = st.text("abcdefghijklmnopqrstuvwxyz0123456789-.", min_size=1, max_size=20)
     edits = [
         _Edit(reason="missing prompt", field="prompt", values=_REMOVED),
@@ -758,22 +897,6 @@ def _edits(spec: ModelSpec, strict: bool) -> list[_Edit]:
             named=False,
         ),
         _Edit(reason="body not an object", field=None, values=_NOT_OBJECTS, named=False),
-        _Edit(reason="bad aspect_ratio", field="aspect_ratio", values=_BAD_ASPECT_RATIOS),
-        _Edit(
-            reason="bad width",
-            field="width",
-            values=_bad_sides(spec.sizes.value, applies(spec.sizes)),
-        ),
-        _Edit(
-            reason="bad height",
-            field="height",
-            values=_bad_sides(spec.sizes.value, applies(spec.sizes)),
-        ),
-        _Edit(
-            reason="steps out of range",
-            field="steps",
-            values=st.one_of(st.integers(max_value=low - 1), st.integers(min_value=high + 1)),
-        ),
         _Edit(
             reason="n out of range",
             field="n",
@@ -787,22 +910,50 @@ def _edits(spec: ModelSpec, strict: bool) -> list[_Edit]:
                 lambda text: text not in ("base64", "url") and (strict or text != "b64_json")
             ),
         ),
-        _Edit(
-            reason="bad output_format",
-            field="output_format",
-            values=st.text(max_size=10).filter(lambda text: text not in ("jpeg", "png")),
-        ),
-        # Refused models reject any image_url first; the others reject an unusable one.
-        _Edit(reason="image_url not usable", field="image_url", values=_UNUSABLE_IMAGE_URLS),
-        _Edit(reason="malformed image_loras", field="image_loras", values=_MALFORMED_LORAS),
-        _Edit(
-            reason="malformed reference_images",
-            field="reference_images",
-            values=st.one_of(
-                st.text(max_size=10), st.lists(_NOT_STRINGS, min_size=1, max_size=2), st.just({})
-            ),
-        ),
     ]
+    edits += _size_edits(spec, enforced=applies(spec.sizes))
+    if uses("aspect_ratio"):
+        edits.append(
+            _Edit(reason="bad aspect_ratio", field="aspect_ratio", values=_BAD_ASPECT_RATIOS)
+        )
+    steps = spec.steps.value
+    if steps is not None and uses("steps"):
+        low, high = steps
+        edits.append(
+            _Edit(
+                reason="steps out of range",
+                field="steps",
+                values=st.one_of(st.integers(max_value=low - 1), st.integers(min_value=high + 1)),
+            )
+        )
+    if uses("output_format"):
+        edits.append(
+            _Edit(
+                reason="bad output_format",
+                field="output_format",
+                values=st.text(max_size=10).filter(lambda text: text not in ("jpeg", "png")),
+            )
+        )
+    if uses("image_url"):
+        edits.append(
+            _Edit(reason="image_url not usable", field="image_url", values=_UNUSABLE_IMAGE_URLS)
+        )
+    if uses("image_loras"):
+        edits.append(
+            _Edit(reason="malformed image_loras", field="image_loras", values=_MALFORMED_LORAS)
+        )
+    if uses("reference_images"):
+        edits.append(
+            _Edit(
+                reason="malformed reference_images",
+                field="reference_images",
+                values=st.one_of(
+                    st.text(max_size=10),
+                    st.lists(_NOT_STRINGS, min_size=1, max_size=2),
+                    st.just({}),
+                ),
+            )
+        )
     wrong_types: dict[str, SearchStrategy[Any]] = {
         "width": _NOT_INTEGERS,
         "height": _NOT_INTEGERS,
@@ -815,24 +966,42 @@ def _edits(spec: ModelSpec, strict: bool) -> list[_Edit]:
         "response_format": _NOT_STRINGS,
         "output_format": _NOT_STRINGS,
     }
+    always_read = ("width", "height", "n", "seed", "response_format")
     edits += [
         _Edit(reason=f"{name} of the wrong type", field=name, values=values)
         for name, values in wrong_types.items()
+        if name in always_read or uses(name) or spec.field(name).rejected
     ]
     if strict:
         blank = st.text(alphabet=_WHITESPACE + "\u00a0\u2003\u3000", max_size=5)
         edits.append(_Edit(reason="blank prompt", field="prompt", values=blank))
-    if spec.image_url.value == "refused" and applies(spec.image_url):
+    # Fields the model refuses, in the model's own words [3P/INF per the table].
+    for name in spec.params.rejected_fields:
+        support = spec.field(name)
+        if applies(support):
+            edits.append(
+                _Edit(
+                    reason=f"{name} refused",
+                    field=name,
+                    values=_REFUSED_VALUES.get(name, st.just(1)),
+                    message=support.message,
+                )
+            )
+    seeds = spec.seeds.value
+    if seeds is not None and uses("seed") and applies(spec.seeds):
         edits.append(
-            _Edit(reason="image_url refused", field="image_url", values=_input_image_urls())
+            _Edit(
+                reason="seed out of range",
+                field="seed",
+                values=st.one_of(
+                    st.integers(max_value=seeds.min - 1), st.integers(min_value=seeds.max + 1)
+                ),
+                message=seed_message(seeds),
+            )
         )
     if spec.image_url.value == "required" and applies(spec.image_url):
         edits.append(_Edit(reason="image_url missing", field="image_url", values=_REMOVED))
-    if spec.max_loras.value == 0 and applies(spec.max_loras):
-        edits.append(
-            _Edit(reason="image_loras refused", field="image_loras", values=st.just([_LORA]))
-        )
-    if spec.max_loras.value > 0 and applies(spec.max_loras):
+    if spec.max_loras.value > 0 and uses("image_loras") and applies(spec.max_loras):
         too_many = st.integers(spec.max_loras.value + 1, spec.max_loras.value + 3)
         edits.append(
             _Edit(
@@ -841,11 +1010,27 @@ def _edits(spec: ModelSpec, strict: bool) -> list[_Edit]:
                 values=too_many.map(lambda count: [_LORA] * count),
             )
         )
-    if not spec.reference_images.value and applies(spec.reference_images):
+    limit = spec.reference_images.value
+    if limit and uses("reference_images") and applies(spec.reference_images):
         edits.append(
-            _Edit(reason="reference_images refused", field="reference_images", values=_references())
+            _Edit(
+                reason="too many reference_images",
+                field="reference_images",
+                values=_references(limit + 3).filter(lambda refs: len(refs) > limit),
+                message=reference_count_message(limit),
+            )
         )
     return edits
+
+
+def _smallest_side(spec: ModelSpec) -> int:
+    """The smallest cap on width and height that still leaves a size the model allows."""
+    rule = spec.sizes.value
+    if isinstance(rule, SizeRange):
+        return rule.min
+    if isinstance(rule, SizeMenu):
+        return min(max(size) for size in rule.sizes)
+    return MAX_SIDE
 
 
 def _apply(draw: st.DrawFn, body: dict[str, Any], edit: _Edit) -> InvalidRequestExample:
@@ -854,6 +1039,9 @@ def _apply(draw: st.DrawFn, body: dict[str, Any], edit: _Edit) -> InvalidRequest
         broken = draw(edit.values)
     elif edit.values is _REMOVED:
         broken = {key: value for key, value in body.items() if key != edit.field}
+    elif edit.pair:
+        width, height = draw(edit.values)
+        broken = {**body, "width": width, "height": height}
     else:
         broken = {**body, edit.field: draw(edit.values)}
     return InvalidRequestExample(
@@ -863,6 +1051,7 @@ def _apply(draw: st.DrawFn, body: dict[str, Any], edit: _Edit) -> InvalidRequest
         error_code=edit.error_code,
         field=edit.field if edit.named else None,
         reason=edit.reason,
+        message=edit.message,
     )
 
 
@@ -881,7 +1070,7 @@ def invalid_generation_requests(
     400 ``invalid_request_error`` naming the field.
 
     Args:
-        models: Built-in model ids and/or ``ModelSpec``s; ``None`` for the whole catalog.
+        models: Built-in model ids and/or ``ModelSpec``s; ``None`` for the served models.
         strict: ``True`` for a default (strict) fake; ``False`` leaves out mistakes that only the
             rules tagged [INF] catch, for ``FakeTogether(strict=False)``.
 
@@ -897,7 +1086,7 @@ def invalid_generation_requests(
         raise InvalidArgument(f"strict must be a bool, got {strict!r}")
 
     def for_spec(spec: ModelSpec) -> SearchStrategy[InvalidRequestExample]:
-        bodies = _valid_body(spec, max_side=spec.sizes.value.min, max_n=1)
+        bodies = _valid_body(spec, max_side=_smallest_side(spec), max_n=1)
         edits = st.sampled_from(_edits(spec, strict))
 
         @st.composite

@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from together_image_fake import FakeTogetherServer, inspect_image
 
 from .conftest import COMPAT_KEY, RUNNER, png_bytes
@@ -119,3 +121,15 @@ def test_unknown_model_is_an_api_call_error_with_the_real_message(
     )
     assert error["isRetryable"] is False
     assert len(fake_server.fake.calls) == 1
+
+
+@pytest.mark.together_fake(retry_after_s=0.001)
+def test_a_503_is_retried_after_the_wait_the_fake_asks_for(
+    ai_sdk_dir: Path, together_fake_server: FakeTogetherServer
+) -> None:
+    together_fake_server.fake.fail_next(status=503)
+
+    outcome = run_ai_sdk(ai_sdk_dir, together_fake_server, model=SCHNELL, prompt="p", maxRetries=2)
+
+    assert outcome["ok"], outcome
+    assert [call.status for call in together_fake_server.fake.calls] == [503, 200]

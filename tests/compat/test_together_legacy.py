@@ -1,4 +1,5 @@
-"""The legacy ``together`` Python SDK (1.x, ``requests``-based) against the fake server.
+"""The legacy ``together`` Python SDK (1.x, ``requests``-based), in-process and against the fake
+server.
 
 together < 2 takes ``base_url`` with ``/v1`` and always sends ``n``, ``width`` and ``height``
 (reference §2.3 [RUN]); it needs every error body to be JSON with an ``error`` object, or it fails
@@ -17,7 +18,7 @@ from together.abstract.api_requestor import APIRequestor
 
 from together_image_fake import FakeTogetherServer, inspect_image
 
-from .conftest import COMPAT_KEY, png_bytes
+from .conftest import COMPAT_KEY, Target, png_bytes
 
 SCHNELL = "black-forest-labs/FLUX.1-schnell"
 KONTEXT = "black-forest-labs/FLUX.1-kontext-pro"
@@ -25,6 +26,47 @@ KONTEXT = "black-forest-labs/FLUX.1-kontext-pro"
 
 def test_sdk_version_is_the_legacy_line() -> None:
     assert together.version.startswith("1.")
+
+
+def legacy_client(target: Target, max_retries: int) -> together.Together:
+    """The SDK at its default base URL in-process, at the server's ``…/v1`` otherwise."""
+    base = {} if target.base_url is None else {"base_url": target.base_url}
+    return together.Together(api_key=COMPAT_KEY, max_retries=max_retries, **base)
+
+
+def test_generation_succeeds(target: Target) -> None:
+    response = legacy_client(target, 0).images.generate(
+        prompt="a quetzal", model=SCHNELL, width=256, height=256, response_format="base64"
+    )
+
+    assert inspect_image(base64.b64decode(response.data[0].b64_json)).prompt == "a quetzal"
+    assert [call.status for call in target.fake.calls] == [200]
+
+
+def test_an_unknown_model_is_the_legacy_invalid_request_error(target: Target) -> None:
+    with pytest.raises(together.error.InvalidRequestError, match="Unable to access model"):
+        legacy_client(target, 0).images.generate(prompt="p", model="black-forest-labs/FLUX.9")
+
+
+@pytest.mark.together_fake(retry_after_s=0.001)
+def test_a_503_is_retried_after_the_wait_the_fake_asks_for(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    original = APIRequestor._calculate_retry_timeout
+
+    def spy(self: APIRequestor, *args: object, **kwargs: object) -> float:
+        wait: float = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        waits.append(wait)
+        return wait
+
+    monkeypatch.setattr(APIRequestor, "_calculate_retry_timeout", spy)
+    target.fake.fail_next(status=503)
+
+    legacy_client(target, 2).images.generate(prompt="p", model=SCHNELL)
+
+    assert [call.status for call in target.fake.calls] == [503, 200]
+    assert waits == [0.001]
 
 
 def test_text_to_image_in_base64_and_url_mode(fake_server: FakeTogetherServer) -> None:

@@ -45,7 +45,8 @@ def test_no_credit_answers_402(api: ContractAPI) -> None:
     assert api.fake.credit < 0
 
 
-@pytest.mark.together_fake(clock=_CLOCK, rate_limits="model")
+# FLUX.1 [schnell] Free, retired 2026-03-20, kept its recorded rate limit: served on request.
+@pytest.mark.together_fake(clock=_CLOCK, rate_limits="model", serve_retired=True)
 def test_model_rate_limit_answers_429_until_the_window_passes(api: ContractAPI) -> None:
     statuses = [api.generate(model=FREE, prompt="x").status for _ in range(7)]
     limited = api.generate(model=FREE, prompt="x")
@@ -59,12 +60,12 @@ def test_model_rate_limit_answers_429_until_the_window_passes(api: ContractAPI) 
     assert api.generate(model=FREE, prompt="x").status == 200
 
 
-@pytest.mark.together_fake(rate_limits="off")
+@pytest.mark.together_fake(rate_limits="off", serve_retired=True)
 def test_rate_limits_can_be_switched_off(api: ContractAPI) -> None:
     assert {api.generate(model=FREE, prompt="x").status for _ in range(8)} == {200}
 
 
-@pytest.mark.together_fake(ratelimit_headers=True)
+@pytest.mark.together_fake(ratelimit_headers=True, serve_retired=True)
 def test_successes_can_carry_the_2025_rate_limit_headers(api: ContractAPI) -> None:
     reply = api.generate(model=FREE, prompt="x")
 

@@ -28,6 +28,7 @@ CALL_KEYS = [
     "fault",
     "images",
     "input_image",
+    "reference_sha256s",
     "duration_ms",
 ]
 

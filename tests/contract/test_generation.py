@@ -16,6 +16,8 @@ from .conftest import ContractAPI, Reply
 SCHNELL = "black-forest-labs/FLUX.1-schnell"
 KONTEXT = "black-forest-labs/FLUX.1-kontext-pro"
 FLUX2_DEV = "black-forest-labs/FLUX.2-dev"
+SDXL = "stabilityai/stable-diffusion-xl-base-1.0"
+QWEN = "Qwen/Qwen-Image"
 
 
 def _png(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (32, 24)) -> bytes:
@@ -62,7 +64,9 @@ def test_n_images_have_distinct_indexes_and_pixels(api: ContractAPI) -> None:
 
 
 def test_the_image_carries_the_request(api: ContractAPI) -> None:
+    # SDXL uses negative_prompt [3P Orb]; FLUX.1-schnell would ignore it.
     reply = api.generate(
+        model=SDXL,
         prompt="a quetzal in the rain",
         negative_prompt="blur",
         width=256,
@@ -74,7 +78,7 @@ def test_the_image_carries_the_request(api: ContractAPI) -> None:
 
     info = inspect_image(base64.b64decode(reply.json()["data"][0]["b64_json"]))
     assert (info.model, info.prompt, info.negative_prompt) == (
-        SCHNELL,
+        SDXL,
         "a quetzal in the rain",
         "blur",
     )
@@ -143,11 +147,11 @@ INVALID = [
     ("no-prompt", {}, "Missing required parameter 'prompt'."),
     ("empty-prompt", {"prompt": " "}, "Invalid value for 'prompt' parameter."),
     ("prompt-not-text", {"prompt": 5}, "Invalid value for 'prompt' parameter. Expected a string"),
-    (
+    (  # FLUX.1 bounds measured by Orb (64..1792, multiples of 16) in the FLUX.1 wording
         "width-off-grid",
         {"width": 1000},
-        "Invalid value for 'width' parameter. Image width must be an integer value between 256 "
-        "and 2048, in multiples of '16'.",
+        "Invalid value for 'width' parameter. Image width must be an integer value between 64 "
+        "and 1792, in multiples of 16.",
     ),
     ("height-too-big", {"height": 4096}, "Invalid value for 'height' parameter."),
     ("width-text", {"width": "512"}, "Invalid value for 'width' parameter. Expected an integer"),
@@ -160,12 +164,29 @@ INVALID = [
     ("b64-json-alias", {"response_format": "b64_json"}, "Invalid value for 'response_format'"),
     ("output-format", {"output_format": "webp"}, "Invalid value for 'output_format'"),
     ("guidance-text", {"guidance_scale": "high"}, "Invalid value for 'guidance_scale'"),
-    ("negative-list", {"negative_prompt": ["x"]}, "Invalid value for 'negative_prompt'"),
+    (  # SDXL uses negative_prompt, so checks its type [3P Orb]; schnell ignores it
+        "negative-list",
+        {"model": SDXL, "negative_prompt": ["x"]},
+        "Invalid value for 'negative_prompt'",
+    ),
     ("safety-text", {"disable_safety_checker": "yes"}, "'disable_safety_checker'"),
     ("aspect-ratio", {"aspect_ratio": "wide"}, "Invalid value for 'aspect_ratio'"),
-    ("image-refused", {"image_url": "https://e.com/a.png"}, "does not accept an input image"),
-    ("loras-refused", {"image_loras": [{"path": "p", "scale": 1}]}, "does not support image_loras"),
-    ("refs-refused", {"reference_images": ["https://e.com/a.png"]}, "reference_images"),
+    (  # [3P] HeyPuter/puter#2084
+        "image-refused",
+        {"model": "google/flash-image-2.5", "image_url": "https://e.com/a.png"},
+        "Unsupported use of 'image_url' parameter. This parameter is not supported for the "
+        "selected model.",
+    ),
+    (  # Runware-family words [INF]; LoRAs are documented for FLUX only
+        "loras-refused",
+        {"model": QWEN, "image_loras": [{"path": "p", "scale": 1}]},
+        "Unsupported use of 'image_loras' parameter.",
+    ),
+    (
+        "refs-refused",
+        {"model": QWEN, "reference_images": ["https://e.com/a.png"]},
+        "Unsupported use of 'reference_images' parameter.",
+    ),
     ("model-number", {"model": 7}, "Invalid value for 'model' parameter. Expected a string"),
     ("model-missing", {"model": None}, "Missing required parameter 'model'."),
 ]
@@ -205,6 +226,7 @@ def test_bad_input_images_get_400(api: ContractAPI, case: str, url: str, message
     assert message in _error(reply)["message"]
 
 
+@pytest.mark.together_fake(serve_retired=True)  # FLUX.1 Canny was retired on 2025-08-30 [REC]
 def test_a_control_model_needs_an_input_image(api: ContractAPI) -> None:
     reply = api.generate(model="black-forest-labs/FLUX.1-canny", prompt="x")
 
@@ -237,7 +259,7 @@ def test_unparseable_bodies_get_400(api: ContractAPI, headers: dict[str, str], d
         {"image_url": "https://example.com/a.png"},
         {"response_format": "b64_json"},
         {"prompt": ""},
-        {"model": KONTEXT, "width": 1000},
+        {"model": "black-forest-labs/FLUX.1.1-pro", "width": 1000},
     ],
     ids=["image-on-schnell", "b64-json-alias", "empty-prompt", "inferred-size-rule"],
 )
@@ -283,19 +305,27 @@ def test_safety_checker_cannot_be_disabled_for_pro_models(api: ContractAPI) -> N
     assert reply.status == 422
 
 
-def test_models_lists_the_image_catalog(api: ContractAPI) -> None:
+def test_models_lists_every_modality_and_the_served_image_models(api: ContractAPI) -> None:
+    # GET /v1/models recorded 2026-08-17 [REC]: every modality, 30 image models.
     reply = api.get("/v1/models")
 
     models = reply.json()
     assert reply.status == 200
-    assert {m["type"] for m in models} == {"image"}
-    assert SCHNELL in {m["id"] for m in models}
-    assert list(models[0])[:4] == ["id", "object", "created", "type"]
+    image_ids = {m["id"] for m in models if m["type"] == "image"}
+    assert image_ids == {
+        spec.id for spec in api.fake.catalog.models.values() if spec.params.is_served
+    }
+    assert {"chat", "video", "audio", "embedding"} <= {m["type"] for m in models}
+    assert list(models[0])[:4] == ["id", "uuid", "object", "created"]
 
 
-@pytest.mark.together_fake(serve_retired=False)
-def test_retired_models_can_be_refused(api: ContractAPI) -> None:
-    reply = api.generate(model="black-forest-labs/FLUX.1-dev", prompt="x")
+def test_retired_models_are_refused_by_default(api: ContractAPI) -> None:
+    # FLUX.1 [dev] left the listing on 2026-03-20 [REC]; its open weights answer as a
+    # dedicated-only model [INF from a 3P report]; FLUX.1 [pro] (closed) as an unknown id.
+    dev = api.generate(model="black-forest-labs/FLUX.1-dev", prompt="x")
+    pro = api.generate(model="black-forest-labs/FLUX.1-pro", prompt="x")
 
-    assert reply.status == 404
+    assert (dev.status, _error(dev)["code"]) == (400, "model_not_available")
+    assert _error(dev)["message"].startswith("Unable to access non-serverless model")
+    assert (pro.status, _error(pro)["code"]) == (404, "model_not_available")
     assert "black-forest-labs/FLUX.1-dev" not in {m["id"] for m in api.get("/v1/models").json()}

@@ -99,6 +99,8 @@ def test_body_id_and_ray_share_their_hex(api: ContractAPI) -> None:
     assert reply.headers["X-Request-Id"] == body_id
 
 
+# Two of these models were retired since (2026-03-20): their recordings hold under the switch.
+@pytest.mark.together_fake(serve_retired=True)
 @pytest.mark.parametrize(("model", "side"), ACCEPTED_SIZES)
 def test_sizes_the_real_api_accepted_are_accepted(api: ContractAPI, model: str, side: int) -> None:
     reply = api.generate(model=model, prompt=SHIBA_PROMPT, seed=42, width=side, height=side)

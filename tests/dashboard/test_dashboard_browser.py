@@ -109,7 +109,7 @@ def test_prompts_render_verbatim_and_edits_show_their_input_image(
     buffer = io.BytesIO()
     Image.new("RGB", (200, 150), (200, 120, 40)).save(buffer, format="PNG")
     data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    kontext = "black-forest-labs/FLUX.1-kontext-dev"
+    kontext = "black-forest-labs/FLUX.1-kontext-pro"
     edit = _generate(
         together_fake_server.base_url, model=kontext, prompt="make it snow", image_url=data_url
     )

@@ -43,7 +43,10 @@ def test_the_client_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOGETHER_API_KEY", "readme-example-key")
+    # As pasted into a fresh shell: no key in the environment (the example sets one). Set, then
+    # delete, so monkeypatch also removes the key the example sets once the test ends.
+    monkeypatch.setenv("TOGETHER_API_KEY", "unset-below")
+    monkeypatch.delenv("TOGETHER_API_KEY")
     monkeypatch.delenv("TOGETHER_BASE_URL", raising=False)
     exec(compile(_python_block_after("The client in 30 seconds"), "README.md", "exec"), {})  # noqa: S102
     printed = capsys.readouterr().out.splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -112,6 +113,30 @@ def test_inline_input_images_count_towards_the_budget_and_are_noted_when_evicted
     )
     assert evicted.body["prompt"] == "a quetzal"  # the rest of the body is kept
     json.dumps([call.to_json() for call in fake.calls])  # the log still serializes
+
+
+def test_inline_reference_images_count_towards_the_budget_and_are_noted_when_evicted() -> None:
+    png = _png_bytes()
+    ref = f"data:image/png;base64,{base64.b64encode(png).decode()}"
+    fake = FakeTogether(seed=1)
+    flux2 = "black-forest-labs/FLUX.2-dev"
+
+    _generate(fake, model=flux2, width=512, height=512, reference_images=[ref, ref])
+    kept = fake.calls[0]
+    assert kept.reference_sha256s == (hashlib.sha256(png).hexdigest(),) * 2
+    assert kept.stored_bytes() == len(kept.images[0]) + 2 * len(ref)
+    fake.max_image_bytes = kept.stored_bytes() * 5 // 2  # room for two such calls, not three
+    for _ in range(3):
+        _generate(fake, model=flux2, width=512, height=512, reference_images=[ref, ref])
+
+    evicted = fake.calls[0]
+    assert evicted.images_evicted
+    note = (
+        f"data:image/png;base64,<evicted: {len(ref)} characters, "
+        f"image sha256 {hashlib.sha256(png).hexdigest()}>"
+    )
+    assert evicted.body["reference_images"] == [note, note]
+    json.dumps([call.to_json() for call in fake.calls])
 
 
 def _png_bytes() -> bytes:
@@ -228,7 +253,8 @@ def test_call_json_has_exactly_the_documented_keys() -> None:
 
     assert list(fake.calls[0].to_json()) == [
         "seq", "time", "method", "path", "headers", "body", "status", "model", "prompt", "width",
-        "height", "response_format", "error", "fault", "images", "input_image", "duration_ms",
+        "height", "response_format", "error", "fault", "images", "input_image", "reference_sha256s",
+            "duration_ms",
     ]  # fmt: skip
 
 

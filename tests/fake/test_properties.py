@@ -9,11 +9,12 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from together_image import APICallError, TogetherImageClient, create_togetherai, generate_image
+from together_image.models import SizeMenu, SizeRange
 from together_image_fake import (
     CATALOG,
     NAMED_ERRORS,
@@ -23,6 +24,7 @@ from together_image_fake import (
     inspect_image,
 )
 from together_image_fake._catalog import is_non_image_model
+from together_image_fake.strategies import sizes
 
 MODEL_IDS = [spec.id for spec in CATALOG]
 FIELDS = [
@@ -131,35 +133,44 @@ def _png(seed: int) -> bytes:
     return buffer.getvalue()
 
 
+SERVED = [spec for spec in CATALOG if spec.params.is_served]
+
+
 @st.composite
 def valid_calls(draw: st.DrawFn) -> tuple[ModelSpec, dict[str, Any]]:
-    """A model and a generate_image call that its rules allow."""
-    spec = draw(st.sampled_from(CATALOG))
-    sizes = spec.sizes.value
-    sides = st.integers(sizes.min, min(sizes.max, 768)).map(lambda s: s - s % sizes.multiple)
+    """A served model and a generate_image call its rules allow (together_image.models): only
+    fields it uses or ignores, values inside its rules."""
+    spec = draw(st.sampled_from(SERVED))
     options: dict[str, Any] = {}
-    if draw(st.booleans()):
-        options["steps"] = draw(st.integers(*spec.steps.value))
-    if draw(st.booleans()):
-        options["negative_prompt"] = draw(st.text(max_size=20))
-    if draw(st.booleans()):
-        options["output_format"] = draw(st.sampled_from(["jpeg", "png"]))
-    if draw(st.booleans()):
-        options["guidance_scale"] = draw(st.floats(0, 20))
+    steps = spec.steps.value
+    if steps is not None and spec.field("steps").accepted and draw(st.booleans()):
+        options["steps"] = draw(st.integers(*steps))
+    optional = {
+        "negative_prompt": st.text(max_size=20),
+        "output_format": st.sampled_from(["jpeg", "png"]),
+        "guidance_scale": st.floats(0, 20),
+    }
+    for name, values in optional.items():
+        if not spec.field(name).rejected and draw(st.booleans()):
+            options[name] = draw(values)
     prompt: Any = draw(st.text(min_size=1, max_size=60).filter(str.strip))
     needs_image = spec.image_url.value == "required"
-    if needs_image or (spec.image_url.value == "optional" and draw(st.booleans())):
+    takes_image = spec.image_url.value == "optional" and spec.field("image_url").accepted
+    if needs_image or (takes_image and draw(st.booleans())):
         prompt = {"text": prompt, "images": [_png(draw(st.integers(0, 255)))]}
+    seeds = spec.seeds.value
+    seed = st.integers(seeds.min, seeds.max) if seeds is not None else st.integers(0, 2**31)
     call = {
         "prompt": prompt,
-        "size": f"{draw(sides)}x{draw(sides)}" if draw(st.booleans()) else None,
+        "size": draw(st.none() | sizes(model=spec, max_side=1600)),
         "n": draw(st.integers(1, 3)),
-        "seed": draw(st.none() | st.integers(0, 2**31)),
+        "seed": draw(st.none() | seed) if not spec.field("seed").rejected else None,
         "provider_options": {"togetherai": options},
     }
     return spec, call
 
 
+@settings(max_examples=50)
 @given(valid_calls())
 def test_every_request_generate_image_builds_from_valid_arguments_is_accepted(
     case: tuple[ModelSpec, dict[str, Any]],
@@ -171,15 +182,27 @@ def test_every_request_generate_image_builds_from_valid_arguments_is_accepted(
     assert [c.status for c in fake.calls] == [200] * call["n"]
     assert len(result.images) == call["n"]
     prompt = call["prompt"] if isinstance(call["prompt"], str) else call["prompt"]["text"]
+    # Kontext takes its output shape from the reference [3P Orb], not from size.
+    from_reference = spec.output_size.value == "reference" and not isinstance(call["prompt"], str)
     for image in result.images:
         info = inspect_image(image.data)
         assert (info.model, info.prompt) == (spec.id, prompt)
-        if call["size"] is not None:
+        if call["size"] is not None and not from_reference:
             assert f"{info.width}x{info.height}" == call["size"]
 
 
+def _smallest_size(spec: ModelSpec) -> tuple[int, int]:
+    rule = spec.sizes.value
+    if isinstance(rule, SizeRange):
+        return rule.min, rule.min
+    if isinstance(rule, SizeMenu):
+        return min(rule.sizes, key=lambda size: size[0] * size[1])
+    return spec.default_size.value
+
+
+@settings(max_examples=50)
 @given(
-    st.sampled_from(CATALOG),
+    st.sampled_from(SERVED),
     st.sampled_from(["url", "base64"]),
     st.integers(1, 4),
     st.booleans(),
@@ -190,8 +213,8 @@ def test_every_success_parses_in_the_client(
     fields: dict[str, Any] = {"prompt": "a quetzal", "response_format": response_format, "n": n}
     if spec.image_url.value == "required":
         fields["image_url"] = "data:image/png;base64," + base64.b64encode(_png(1)).decode()
-    sizes = spec.sizes.value
-    fields["width"] = fields["height"] = sizes.min
+    width, height = _smallest_size(spec)
+    fields["width"], fields["height"] = width, height
     with FakeTogether(type_field=type_field):
         parsed = TogetherImageClient(api_key="k").images.generate(model=spec.id, **fields)
 
@@ -201,7 +224,7 @@ def test_every_success_parses_in_the_client(
             assert item.url is not None
         else:
             assert item.b64_json is not None
-            assert inspect_image(base64.b64decode(item.b64_json)).width == sizes.min
+            assert inspect_image(base64.b64decode(item.b64_json)).width == width
 
 
 @given(st.sampled_from(NAMED_ERRORS) | st.integers(400, 599), st.booleans())

@@ -48,18 +48,27 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
+def _within_the_fakes_limit(*sides: int) -> bool:
+    return all(1 <= side <= MAX_SIDE for side in sides)
+
+
 @given(models, st.sampled_from(["width", "height"]), st.integers(-10, 5000))
 def test_a_side_is_accepted_exactly_when_the_model_allows_it(
     spec: ModelSpec, name: str, side: int
 ) -> None:
+    width, height = spec.default_size.value
+    size = (side, height) if name == "width" else (width, side)
+    expected_error = spec.params.dimension_error(*size)
     valid, error = _outcome(lambda: _validate(spec, **{name: side}))
 
-    if spec.sizes.value.allows(side):
-        assert getattr(valid, name) == side
+    if expected_error is None and _within_the_fakes_limit(*size):
+        assert (valid.width, valid.height) == size
     else:
         assert error is not None
         assert error.status == 400
-        assert error.message.startswith(f"Invalid value for '{name}' parameter. Image {name} must")
+        # The model's own words (together_image.models), or the fake's limit.
+        expected = expected_error or f"Invalid value for '{name}' parameter. Image {name} must"
+        assert error.message.startswith(expected)
 
 
 @given(models, st.integers(-10, 5000))
@@ -68,22 +77,31 @@ def test_relaxed_mode_drops_inferred_size_rules_but_keeps_the_fakes_limit(
 ) -> None:
     _, error = _outcome(lambda: _validate(spec, strict=False, width=side))
     accepted = error is None
+    size = (side, spec.default_size.value[1])
 
     if spec.sizes.source == "INF":
-        assert accepted == (1 <= side <= MAX_SIDE)
+        assert accepted == _within_the_fakes_limit(side)
     else:
-        assert accepted == spec.sizes.value.allows(side)
+        assert accepted == (spec.params.dimension_error(*size) is None and 1 <= side <= MAX_SIDE)
 
 
 @given(models, st.integers(-5, 60), st.integers(-2, 8))
-def test_steps_and_n_follow_the_documented_ranges(spec: ModelSpec, steps: int, n: int) -> None:
-    low, high = spec.steps.value
-    expected = low <= steps <= high and 1 <= n <= spec.max_n.value
-    valid, error = _outcome(lambda: _validate(spec, steps=steps, n=n, width=1024, height=1024))
+def test_steps_and_n_follow_the_models_rules(spec: ModelSpec, steps: int, n: int) -> None:
+    support = spec.field("steps")
+    rule = spec.steps.value
+    n_ok = 1 <= n <= spec.max_n.value
+    valid, error = _outcome(lambda: _validate(spec, steps=steps, n=n))
 
-    assert (error is None) == expected
-    if valid is not None:
-        assert (valid.steps, valid.n) == (steps, n)
+    if support.rejected:
+        # Refused whatever its value, in the model's words [3P/INF per the table].
+        assert error is not None
+        assert error.message == support.message
+    elif support.accepted and rule is not None:
+        assert (error is None) == (rule[0] <= steps <= rule[1] and n_ok)
+        if valid is not None:
+            assert (valid.steps, valid.n) == (steps, n)
+    else:
+        assert (error is None) == n_ok
 
 
 @given(models)
@@ -91,7 +109,7 @@ def test_defaults_come_from_the_catalog(spec: ModelSpec) -> None:
     valid = _validate(spec)
 
     assert (valid.width, valid.height) == spec.default_size.value
-    assert (valid.steps, valid.n, valid.seed) == (spec.default_steps.value, 1, None)
+    assert (valid.steps, valid.n, valid.seed) == (spec.default_steps.value or 0, 1, None)
     assert (valid.response_format, valid.output_format) == ("url", "jpeg")
 
 
@@ -99,8 +117,11 @@ def test_defaults_come_from_the_catalog(spec: ModelSpec) -> None:
 def test_aspect_ratios_land_on_the_models_grid(spec: ModelSpec, w: int, h: int) -> None:
     valid = _validate(spec, aspect_ratio=f"{w}:{h}")
 
-    assert spec.sizes.value.allows(valid.width)
-    assert spec.sizes.value.allows(valid.height)
+    if not spec.params.takes_aspect_ratio:
+        # Accepted and ignored: the default size [DOC/INF per the table].
+        assert (valid.width, valid.height) == spec.default_size.value
+        return
+    assert spec.sizes.value.allows_size(valid.width, valid.height)
     if w > h:
         assert valid.width >= valid.height
 

@@ -25,7 +25,7 @@ from together_image_fake import FakeRequest, FakeTogether, FakeTogetherServer
 
 from ._raw import assert_real_error, exchange, request_bytes
 
-KONTEXT = "black-forest-labs/FLUX.1-kontext-dev"
+KONTEXT = "black-forest-labs/FLUX.1-kontext-pro"
 SCHNELL = "black-forest-labs/FLUX.1-schnell"
 KEY = "tgp_v1_resource-bounds-key"
 HEADERS = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}

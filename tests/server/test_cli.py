@@ -116,6 +116,11 @@ def test_serve_options_parse() -> None:
     )
 
 
+def test_serve_can_serve_retired_models() -> None:
+    assert build_parser().parse_args(["serve"]).serve_retired is False
+    assert build_parser().parse_args(["serve", "--serve-retired"]).serve_retired is True
+
+
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main([])

@@ -15,7 +15,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from together_image_fake import FakeResponse
+from together_image_fake import FakeRequest, FakeResponse
+from together_image_fake._settings import build_fake
 from together_image_fake.wsgi import (
     FakeSettings,
     InjectedConnectionFault,
@@ -187,11 +188,17 @@ def test_settings_default_when_nothing_is_set() -> None:
     keys=st.lists(st.from_regex(r"\A[A-Za-z0-9_-]{1,12}\Z"), max_size=3),
     seed=st.none() | st.integers(-(2**63), 2**63),
     strict=st.none() | st.booleans(),
+    retired=st.none() | st.booleans(),
     max_body=st.integers(0, 2**40),
     hold=st.floats(0, 1e6, allow_nan=False),
 )
 def test_settings_round_trip_through_the_environment(
-    keys: list[str], seed: int | None, strict: bool | None, max_body: int, hold: float
+    keys: list[str],
+    seed: int | None,
+    strict: bool | None,
+    retired: bool | None,
+    max_body: int,
+    hold: float,
 ) -> None:
     environ = {
         "TOGETHER_FAKE_API_KEYS": " , ".join(keys),
@@ -202,10 +209,13 @@ def test_settings_round_trip_through_the_environment(
         environ["TOGETHER_FAKE_SEED"] = str(seed)
     if strict is not None:
         environ["TOGETHER_FAKE_STRICT"] = "yes" if strict else "off"
+    if retired is not None:
+        environ["TOGETHER_FAKE_SERVE_RETIRED"] = "1" if retired else "false"
     assert settings_from_environ(environ) == FakeSettings(
         api_keys=tuple(keys),
         seed=seed,
         strict=strict is not False,
+        serve_retired=retired is True,
         max_body_bytes=max_body,
         timeout_hold_s=hold,
     )
@@ -216,6 +226,7 @@ def test_settings_round_trip_through_the_environment(
     [
         ("TOGETHER_FAKE_SEED", "abc", "TOGETHER_FAKE_SEED must be an integer, got 'abc'"),
         ("TOGETHER_FAKE_STRICT", "maybe", "got 'maybe'"),
+        ("TOGETHER_FAKE_SERVE_RETIRED", "perhaps", "got 'perhaps'"),
         ("TOGETHER_FAKE_MAX_BODY_BYTES", "-1", "must be >= 0, got '-1'"),
         ("TOGETHER_FAKE_TIMEOUT_HOLD_S", "soon", "must be a number, got 'soon'"),
     ],
@@ -223,6 +234,20 @@ def test_settings_round_trip_through_the_environment(
 def test_bad_settings_name_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         settings_from_environ({name: value})
+
+
+def test_the_environment_can_serve_retired_models() -> None:
+    # FLUX.1 [dev] left the listing on 2026-03-20 [REC]: 400 by default, served on request.
+    body = {"model": "black-forest-labs/FLUX.1-dev", "prompt": "x"}
+    for value, status in (("", 400), ("1", 200)):
+        fake = build_fake(settings_from_environ({"TOGETHER_FAKE_SERVE_RETIRED": value}))
+        request = FakeRequest(
+            method="POST",
+            path="/v1/images/generations",
+            headers={"authorization": "Bearer k", "content-type": "application/json"},
+            body=json.dumps(body).encode(),
+        )
+        assert fake.handle(request).status == status
 
 
 def test_default_app_builds_its_fake_from_the_environment() -> None:
