@@ -19,7 +19,7 @@ from typing import Literal
 Sampler = Callable[[], list[float]]
 """Runs one batch and returns one number per timed operation (seconds, or any other unit)."""
 
-Unit = Literal["ms", "s", "req/s", "exp"]
+Unit = Literal["ms", "s", "req/s", "exp", "MiB"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +53,8 @@ class Row:
         base: The baseline's median (in ``unit``).
         unit: Unit of ``fake`` and ``base``.
         goal: The target for ``ratio``, or ``None`` when the row is for information.
+        note: Why nothing was measured (``"not installed"`` for a missing peer); ``fake`` and
+            ``base`` are then NaN and the table shows the note instead.
     """
 
     name: str
@@ -61,16 +63,24 @@ class Row:
     base: float
     unit: Unit
     goal: Goal | None = None
+    note: str = ""
+
+    @classmethod
+    def missing(cls, *, name: str, baseline: str, unit: Unit, note: str) -> Row:
+        """A row that says why it has no figures (a peer tool that is not installed)."""
+        return cls(name=name, baseline=baseline, fake=math.nan, base=math.nan, unit=unit, note=note)
 
     @property
     def ratio(self) -> float:
-        """``fake / base`` (``inf`` when the baseline is zero)."""
+        """``fake / base`` (``inf`` when the baseline is zero, NaN for a row with a note)."""
+        if self.note:
+            return math.nan
         return self.fake / self.base if self.base else math.inf
 
     @property
     def verdict(self) -> str:
-        """``"ok"``, ``"MISS"`` or ``""`` when there is no goal."""
-        if self.goal is None:
+        """``"ok"``, ``"MISS"`` or ``""`` when there is no goal or nothing was measured."""
+        if self.goal is None or self.note:
             return ""
         return "ok" if self.goal.met(self.ratio) else "MISS"
 
@@ -84,6 +94,23 @@ def timed(operation: Callable[[], object], *, repeat: int = 1) -> Sampler:
             started = time.perf_counter()
             operation()
             times.append(time.perf_counter() - started)
+        return times
+
+    return sample
+
+
+def cpu_timed(operation: Callable[[], object], *, repeat: int = 1) -> Sampler:
+    """Like ``timed`` but in CPU seconds of this process (every thread), not wall seconds.
+
+    CPU time is what a shared, loaded machine distorts least: waiting for a core costs nothing.
+    """
+
+    def sample() -> list[float]:
+        times = []
+        for _ in range(repeat):
+            started = time.process_time()
+            operation()
+            times.append(time.process_time() - started)
         return times
 
     return sample
@@ -167,6 +194,8 @@ def format_value(value: float, unit: Unit) -> str:
         return f"{value:.2f} s"
     if unit == "req/s":
         return f"{value:.0f} req/s"
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
     return f"{value:.2f}"
 
 
@@ -177,9 +206,9 @@ def format_table(rows: Sequence[Row]) -> str:
         (
             row.name,
             row.baseline,
-            format_value(row.fake, row.unit),
-            format_value(row.base, row.unit),
-            f"{row.ratio:.2f}",
+            row.note or format_value(row.fake, row.unit),
+            "—" if row.note else format_value(row.base, row.unit),
+            "—" if row.note else f"{row.ratio:.2f}",
             str(row.goal) if row.goal else "—",
             row.verdict,
         )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import requests
 
-from bench._harness import Goal, Row, Sampler, alternate, median, percentile, timed
+from bench._harness import Row, Sampler, alternate, median, percentile, timed
 from bench._inprocess import CLIENT_GOAL, RAW_BASELINE, raw_call
 from bench._workload import (
     API_KEY,
@@ -39,7 +39,6 @@ from together_image import create_togetherai, generate_image
 from together_image_fake import FakeTogether, FakeTogetherServer
 
 SERVER_BASELINE = "stdlib ThreadingHTTPServer"
-THROUGHPUT_GOAL = Goal(op=">=", limit=0.8)
 SERVER_SIDE = 512
 
 
@@ -187,7 +186,12 @@ def _burst_sampler(
 
 
 def server_rows(settings: Settings) -> list[Row]:
-    """Measurement 2: throughput and p50/p99 latency, fake server vs the canned stdlib server."""
+    """Measurement 2: throughput and p50/p99 latency, fake server vs the canned stdlib server.
+
+    For information only: the load threads share this process's interpreter with both servers,
+    so these figures measure the threads as much as the servers; measurement 8 gives the
+    server's own cost, under load from another process.
+    """
     rows: list[Row] = []
     request = wire_body(SERVER_SIDE, "base64")
     data = json.dumps(request).encode("utf-8")
@@ -218,7 +222,6 @@ def server_rows(settings: Settings) -> list[Row]:
                     fake=median(fake_rates),
                     base=median(base_rates),
                     unit="req/s",
-                    goal=THROUGHPUT_GOAL,
                 )
             )
             for fraction, name in ((0.5, "p50"), (0.99, "p99")):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from together_image_fake import FakeRequest, FakeTogether
+if TYPE_CHECKING:
+    from together_image_fake import FakeRequest
 
 ResponseFormat = Literal["base64", "url"]
 
@@ -39,6 +40,9 @@ class Settings:
         scaling_counts: Values of ``n`` for the n-scaling fit.
         suite_calls: Tests (one call each) in the downstream pytest suite.
         suite_rounds: Alternated runs of each downstream suite.
+        session_rounds: Alternated trivial pytest sessions with and without the package.
+        load_requests: Requests the load generator sends per burst in the server CPU measurement.
+        memory_calls: New-prompt calls made before reading peak memory.
     """
 
     quick: bool
@@ -51,6 +55,9 @@ class Settings:
     scaling_counts: tuple[int, ...]
     suite_calls: int
     suite_rounds: int
+    session_rounds: int
+    load_requests: int
+    memory_calls: int
 
 
 QUICK = Settings(
@@ -59,11 +66,14 @@ QUICK = Settings(
     repeat=5,
     server_seconds=0.3,
     server_rounds=2,
-    client_counts=(1, 8, 32),
+    client_counts=(1, 8),
     scaling_sides=(256, 512, 1024, 1792),
     scaling_counts=(1, 2, 4),
-    suite_calls=200,
+    suite_calls=120,
     suite_rounds=1,
+    session_rounds=1,
+    load_requests=200,
+    memory_calls=250,
 )
 FULL = Settings(
     quick=False,
@@ -76,6 +86,9 @@ FULL = Settings(
     scaling_counts=(1, 2, 3, 4),
     suite_calls=1000,
     suite_rounds=3,
+    session_rounds=9,
+    load_requests=600,
+    memory_calls=2000,
 )
 
 
@@ -101,6 +114,9 @@ def fake_request(
     body: dict[str, object], *, origin: str = "https://api.together.ai"
 ) -> FakeRequest:
     """The ``FakeRequest`` an adapter would build for ``POST /v1/images/generations``."""
+    # Imported here: measurement 9's baseline process imports this module but not the fake.
+    from together_image_fake import FakeRequest
+
     return FakeRequest(
         method="POST",
         path="/v1/images/generations",
@@ -116,6 +132,8 @@ def canned_body(body: dict[str, object]) -> bytes:
     Raises:
         RuntimeError: If the fake refuses the request (the bench's requests must be valid).
     """
+    from together_image_fake import FakeTogether
+
     response = FakeTogether(seed=1).handle(fake_request(body))
     if response.status != 200:
         raise RuntimeError(

@@ -1,7 +1,10 @@
 """The bench's command line: run the chosen sections and print the table.
 
 Sections: 1 in-process fake vs a ``responses`` callback; 2 server vs a stdlib server; 3 client
-overhead vs raw ``requests``; 4 scaling with pixels and ``n``; 5 a downstream pytest suite.
+overhead vs raw ``requests``; 4 scaling with pixels and ``n``; 5 a downstream pytest suite; then
+what the fake costs its users, one row per figure (6a-9f): 6 a trivial pytest session with and
+without the package installed; 7 one test, a repeated call, a new-prompt call (CPU); 8 server CPU
+per request under load from another process; 9 peak memory after many new-prompt calls.
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+from bench._costs import cost_rows
 from bench._harness import Row, format_table
 from bench._inprocess import client_overhead_rows, in_process_rows
+from bench._memory import memory_rows
 from bench._scaling import scaling_rows, scaling_series
 from bench._server import client_overhead_http_rows, server_rows
+from bench._server_cpu import server_cpu_rows
+from bench._session import session_rows
 from bench._suite import suite_rows
 from bench._workload import FULL, QUICK, Settings
 
-SECTIONS = ("1", "2", "3", "4", "5")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -36,8 +43,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         choices=SECTIONS,
         metavar="N",
-        help="run only section N (1 in-process, 2 server, 3 client, 4 scaling, 5 suite); "
-        "repeatable",
+        help="run only section N (1 in-process, 2 server, 3 client, 4 scaling, 5 suite, "
+        "6 pytest session, 7 test and call CPU, 8 server CPU, 9 memory); repeatable",
     )
     return parser.parse_args(argv)
 
@@ -62,6 +69,10 @@ def run_sections(settings: Settings, sections: Sequence[str]) -> tuple[list[Row]
         "3": lambda: client_overhead_rows(settings) + client_overhead_http_rows(settings),
         "4": scaling,
         "5": lambda: suite_rows(settings.suite_calls, settings.suite_rounds),
+        "6": lambda: session_rows(settings.session_rounds),
+        "7": lambda: cost_rows(settings),
+        "8": lambda: server_cpu_rows(settings),
+        "9": lambda: memory_rows(settings.memory_calls, 1 if settings.quick else 3),
     }
     for section in sections:
         started = time.perf_counter()

@@ -1,15 +1,17 @@
 """The ``together-image`` command: generate images from the shell and write them to a directory.
 
 ``together-image generate --model M --prompt P --out DIR [...]`` calls ``generate_image()`` with the
-key from ``TOGETHER_API_KEY``, writes ``DIR/image-<i>.<ext>`` (extension from the detected media
-type) and prints each path. Bad arguments exit with status 2, API failures with status 1, each with
-a one-line message on stderr.
+key from ``--api-key-file``, ``--api-key-env``, ``--api-key`` or ``TOGETHER_API_KEY``, writes
+``DIR/image-<i>.<ext>`` (extension from the detected media type) and prints each path. Bad
+arguments exit with status 2, API failures with status 1, each with the whole message on stderr
+(every line of it). A closed standard output (``... | head``) ends the command quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Generate and edit images with Together AI.",
-        epilog=f"The API key is read from {API_KEY_ENV}; the base URL from --base-url, else "
-        f"{BASE_URL_ENV}, else https://api.together.xyz/v1.",
+        epilog=f"The API key is read from --api-key-file, --api-key-env or --api-key, else from "
+        f"{API_KEY_ENV}; the base URL from --base-url, else {BASE_URL_ENV}, else "
+        "https://api.together.xyz/v1.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -83,6 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="provider option, value parsed as JSON when possible (repeatable)",
     )
     generate.add_argument("--base-url", help="API base URL, e.g. http://127.0.0.1:8787/v1")
+    keys = generate.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--api-key-file",
+        type=Path,
+        metavar="PATH",
+        help="read the API key from this file (its first line; '-' for standard input)",
+    )
+    keys.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help=f"read the API key from this environment variable instead of {API_KEY_ENV}",
+    )
+    keys.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="the API key itself; visible to other users in the process list (ps), so prefer "
+        f"--api-key-file, --api-key-env or {API_KEY_ENV}",
+    )
     return parser
 
 
@@ -111,8 +132,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(error: Exception) -> None:
-    first_line = (str(error).splitlines() or [type(error).__name__])[0]
-    print(f"{PROGRAM}: error: {first_line}", file=sys.stderr)
+    # Every line: a message's later lines (a list of reasons, a diff) are often the useful part.
+    message = str(error) or type(error).__name__
+    print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at devnull once its reader went away (``... | head``), so neither
+    later prints nor the interpreter's final flush fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
+def _api_key(args: argparse.Namespace) -> str | None:
+    if args.api_key_file is not None:
+        try:
+            text = (
+                sys.stdin.readline()
+                if str(args.api_key_file) == "-"
+                else args.api_key_file.read_text(encoding="utf-8")
+            )
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            raise InvalidArgumentError(
+                f"Cannot read the API key file {str(args.api_key_file)!r}: {reason}.",
+                argument="api_key_file",
+            ) from None
+        key = (text.splitlines() or [""])[0].strip()
+        if not key:
+            raise InvalidArgumentError(
+                f"The API key file {str(args.api_key_file)!r} is empty.", argument="api_key_file"
+            )
+        return key
+    if args.api_key_env is not None:
+        key = os.environ.get(args.api_key_env, "").strip()
+        if not key:
+            raise InvalidArgumentError(
+                f"The environment variable {args.api_key_env} named by --api-key-env is not set "
+                "or empty.",
+                argument="api_key_env",
+            )
+        return key
+    given: str | None = args.api_key
+    return given
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -124,8 +189,9 @@ def _generate(args: argparse.Namespace) -> int:
     if args.image is not None:
         image: ImageInput = args.image if is_url(args.image) else Path(args.image)
         prompt = ImagePrompt(text=args.prompt, images=[image])
+    provider = create_togetherai(api_key=_api_key(args), base_url=args.base_url)
     result = generate_image(
-        model=create_togetherai(base_url=args.base_url).image(args.model),
+        model=provider.image(args.model),
         prompt=prompt,
         n=args.n,
         size=args.size,
@@ -133,6 +199,14 @@ def _generate(args: argparse.Namespace) -> int:
         provider_options={"togetherai": options} if options else None,
     )
     args.out.mkdir(parents=True, exist_ok=True)
+    reader_gone = False
     for number, generated in enumerate(result.images, start=1):
-        print(generated.save(args.out / f"image-{number}.{generated.extension}"))
+        path = generated.save(args.out / f"image-{number}.{generated.extension}")
+        if reader_gone:
+            continue  # every image is still saved; only the listing stops
+        try:
+            print(path, flush=True)
+        except BrokenPipeError:
+            reader_gone = True
+            _silence_stdout()
     return 0

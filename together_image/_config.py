@@ -8,6 +8,7 @@ base URL on each request instead.
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -17,6 +18,10 @@ from ._errors import InvalidArgumentError, LoadAPIKeyError
 
 DEFAULT_BASE_URL = "https://api.together.xyz/v1"
 DEFAULT_TIMEOUT = 60.0
+# The largest answer read, after gzip/deflate decoding. A 4096x4096 RGBA PNG of pure noise (the
+# worst case of the largest size Together serves, Gemini's 4K) is 64 MiB, 86 MiB as base64 in
+# JSON; 128 MiB leaves room for that and still stops an endless or bomb-sized body.
+DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024
 DEFAULT_MAX_RETRIES = 2
 API_KEY_ENV = "TOGETHER_API_KEY"
 DEPRECATED_API_KEY_ENV = "TOGETHER_AI_API_KEY"
@@ -54,6 +59,8 @@ def resolve_api_key(api_key: object, environ: Mapping[str, str]) -> str:
     Raises:
         LoadAPIKeyError: ``api_key`` is not a string, or no non-empty key was found. The message
             names ``TOGETHER_API_KEY`` and never contains a key.
+        InvalidArgumentError: The key holds a character HTTP headers cannot carry (see
+            ``check_latin1``).
     """
     if api_key is not None:
         if not isinstance(api_key, str):
@@ -61,16 +68,44 @@ def resolve_api_key(api_key: object, environ: Mapping[str, str]) -> str:
                 f"Together AI API key must be a string, got {type(api_key).__name__}."
             )
         if api_key.strip():
+            check_latin1(api_key, what="The API key", argument="api_key")
             return api_key
         raise LoadAPIKeyError(f"Together AI API key is empty. {_MISSING_KEY_MESSAGE}")
     key = environ.get(API_KEY_ENV, "")
     if key.strip():
+        check_latin1(key, what=f"The API key in {API_KEY_ENV}", argument="api_key")
         return key
     deprecated = environ.get(DEPRECATED_API_KEY_ENV, "")
     if deprecated.strip():
         warnings.warn(_DEPRECATED_KEY_MESSAGE, DeprecationWarning, stacklevel=3)
+        check_latin1(
+            deprecated, what=f"The API key in {DEPRECATED_API_KEY_ENV}", argument="api_key"
+        )
         return deprecated
     raise LoadAPIKeyError(_MISSING_KEY_MESSAGE)
+
+
+def check_latin1(value: str, *, what: str, argument: str) -> None:
+    """Check that a header value can be sent: HTTP/1.1 header values are Latin-1 bytes.
+
+    Args:
+        value: The value (an API key, a header value).
+        what: How to name it in the message, e.g. ``"The API key"``.
+        argument: The argument name for the error.
+
+    Raises:
+        InvalidArgumentError: A character outside Latin-1 (often an invisible one pasted along
+            with a key). The message names the character and its position, never the value.
+    """
+    for position, character in enumerate(value):
+        if ord(character) > 0xFF:
+            name = unicodedata.name(character, "unnamed character")
+            raise InvalidArgumentError(
+                f"{what} contains U+{ord(character):04X} ({name}) at position {position} of "
+                f"{len(value)} characters, which cannot be sent in an HTTP header (only Latin-1 "
+                "characters can); was it pasted with an invisible character?",
+                argument=argument,
+            )
 
 
 def validate_base_url(base_url: object) -> str:
@@ -196,6 +231,8 @@ def merge_headers(*layers: Mapping[str, str | None] | None) -> dict[str, str]:
                     "not allow in a header value.",
                     argument="headers",
                 )
+            if value is not None and not value.isascii():
+                check_latin1(value, what=f"The value of header {name!r}", argument="headers")
             if value is None:
                 merged.pop(name.lower(), None)
             else:

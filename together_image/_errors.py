@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ._types import ResponseMetadata
+    from ._types import GenerateImageCall, ResponseMetadata
 
 RetryReason = Literal["max_retries_exceeded", "error_not_retryable"]
 
@@ -178,6 +178,11 @@ class NotFoundError(APICallError):
     """HTTP 404: unknown model or path."""
 
 
+class ConflictError(APICallError):
+    """HTTP 409: the request conflicts with the state of the server; retryable, as in both of
+    Together's SDKs and the AI SDK."""
+
+
 class UnprocessableEntityError(APICallError):
     """HTTP 422: e.g. the safety checker rejected the output."""
 
@@ -202,12 +207,20 @@ class InvalidResponseDataError(APICallError):
     """A 2xx response whose body is not the documented shape."""
 
 
+class ResponseTooLargeError(APICallError):
+    """An answer larger than ``max_response_bytes`` (counted after gzip/deflate decoding).
+
+    Not retryable: the same request would most likely bring the same answer.
+    """
+
+
 _STATUS_ERRORS: Mapping[int, type[APICallError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     402: PaymentRequiredError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
@@ -225,6 +238,13 @@ def error_class_for_status(status_code: int) -> type[APICallError]:
     if status_code >= 500:
         return InternalServerError
     return _STATUS_ERRORS.get(status_code, APICallError)
+
+
+class AbortError(TogetherImageError):
+    """The caller set the ``abort_signal``: waiting stopped and calls in flight were abandoned.
+
+    Never retried.
+    """
 
 
 class RetryError(TogetherImageError):
@@ -247,10 +267,14 @@ class RetryError(TogetherImageError):
 
 
 class NoImageGeneratedError(TogetherImageError):
-    """Every call succeeded but no image came back.
+    """Every call succeeded but no image came back (an empty answer is retried first).
+
+    Also the error of one attempt whose answer held no image, which the retry policy retries like
+    a failed call (as the AI SDK does); it then appears in ``RetryError.errors``.
 
     Attributes:
-        responses: Metadata of each call that was made.
+        responses: Metadata of each answer that arrived (one per entry of ``calls``).
+        calls: Each provider call that answered, in call order (the AI SDK 7's ``calls``).
     """
 
     def __init__(
@@ -258,6 +282,8 @@ class NoImageGeneratedError(TogetherImageError):
         message: str = "No image generated.",
         *,
         responses: Sequence[ResponseMetadata] = (),
+        calls: Sequence[GenerateImageCall] = (),
     ) -> None:
         super().__init__(message)
         self.responses: tuple[ResponseMetadata, ...] = tuple(responses)
+        self.calls: tuple[GenerateImageCall, ...] = tuple(calls)

@@ -25,7 +25,6 @@ _SIZE = re.compile(r"[1-9][0-9]*x[1-9][0-9]*", flags=re.ASCII)
 _ASPECT_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*", flags=re.ASCII)
 _URL_PREFIXES = ("http://", "https://")
 _PROMPT_KEYS = ("text", "images", "mask")
-# Modes Pillow can write as PNG; others (CMYK, YCbCr, LAB, HSV, F...) are converted to RGBA first.
 # Modes Pillow writes as PNG as they are; premultiplied modes have a direct straight-alpha twin,
 # every other mode (CMYK, YCbCr, 32-bit "I", float "F"…) is converted to RGBA.
 _PNG_MODES = frozenset({"1", "L", "LA", "I;16", "P", "RGB", "RGBA"})

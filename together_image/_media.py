@@ -3,7 +3,8 @@
 These are pure functions on bytes and strings. Base64 decoding follows the WHATWG *forgiving-base64*
 algorithm (the one ``atob`` implements, which the AI SDK relies on), extended with the URL-safe
 alphabet, and raises ``InvalidDataContentError`` instead of silently dropping bad characters as
-``base64.b64decode`` does. The fake reuses these helpers, so both sides agree on every rule.
+``base64.b64decode`` does. The fake reuses these helpers (``detect_media_type`` among them), so
+both sides agree on every rule.
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+")
 _EXCERPT_LENGTH = 40
 
 
-def detect_media_type(data: bytes) -> str | None:
+def detect_media_type(data: bytes | bytearray | memoryview) -> str | None:
     """Detect an image media type from its leading magic bytes.
+
+    This is the project's one magic-byte sniffer: the client's inputs and results, and the fake's
+    cassettes (which import it from here), all decide "which image type is this?" with it.
 
     Args:
         data: The image bytes (only the first 12 are looked at).

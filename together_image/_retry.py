@@ -3,9 +3,11 @@
 The rules follow Together's official SDKs [SDK]: statuses 408, 409, 429 and >= 500 and connection
 failures are retryable; ``x-should-retry: true|false`` overrides the status; the wait is
 ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date) when it is 0-60 s, else an
-exponential backoff (2 s, then 4 s... as in the AI SDK). The loop reproduces the AI SDK's
-``retryWithExponentialBackoff`` (unwrapped first non-retryable error, ``RetryError`` otherwise).
-Sleep and clock are injected, so tests never wait.
+exponential backoff (2 s, then 4 s... as in the AI SDK). An answer without images
+(``NoImageGeneratedError``) is retried too, as the AI SDK 7 does [SDK ai 7.0.173]. The loop
+reproduces the AI SDK's ``retryWithExponentialBackoff`` (unwrapped first non-retryable error,
+``RetryError`` otherwise); an abort signal ends a wait at once and is never retried. Sleep and
+clock are injected, so tests never wait.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ._errors import APICallError, RetryError, TogetherImageError
+from ._errors import (
+    AbortError,
+    APICallError,
+    NoImageGeneratedError,
+    RetryError,
+    TogetherImageError,
+)
+from ._types import AbortSignal
 
 T = TypeVar("T")
 
@@ -95,14 +104,17 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def should_retry(self, error: TogetherImageError) -> bool:
-        """Tell whether ``error`` is worth another attempt (an ``APICallError`` marked retryable).
+        """Tell whether ``error`` is worth another attempt.
 
         Args:
             error: The failure of one attempt.
 
         Returns:
-            ``error.is_retryable`` for API call errors; ``False`` for anything else.
+            ``error.is_retryable`` for API call errors; ``True`` for an answer without images (the
+            AI SDK retries those too); ``False`` for anything else.
         """
+        if isinstance(error, NoImageGeneratedError):
+            return True
         return isinstance(error, APICallError) and error.is_retryable
 
     def delay(self, error: TogetherImageError, retry_number: int, now: float) -> float:
@@ -129,8 +141,9 @@ def run_with_retries(
     call: Callable[[], T],
     *,
     policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] = time.time,
+    abort_signal: AbortSignal | None = None,
 ) -> T:
     """Run ``call`` until it succeeds or the policy gives up.
 
@@ -139,13 +152,16 @@ def run_with_retries(
     Args:
         call: One attempt (e.g. one HTTP request).
         policy: The retry policy.
-        sleep: Called with the wait in seconds between attempts.
+        sleep: Called with the wait in seconds between attempts; ``None`` waits for real (on the
+            abort signal when there is one, so that setting it ends the wait at once).
         clock: Returns the current time, for HTTP-date ``retry-after`` values.
+        abort_signal: Checked before every attempt and after every wait.
 
     Returns:
         What the first successful attempt returned.
 
     Raises:
+        AbortError: ``abort_signal`` was set (never retried nor wrapped).
         TogetherImageError: The first error unwrapped when ``max_retries`` is 0 or the first attempt
             failed with a non-retryable error.
         RetryError: ``reason="max_retries_exceeded"`` after ``max_retries + 1`` failed attempts, or
@@ -153,8 +169,15 @@ def run_with_retries(
     """
     errors: list[TogetherImageError] = []
     while True:
+        if abort_signal is not None and abort_signal.is_set():
+            raise AbortError(
+                "The call was aborted: abort_signal was set"
+                + (f" after {len(errors)} failed attempts." if errors else " before it was sent.")
+            )
         try:
             return call()
+        except AbortError:
+            raise
         except TogetherImageError as error:
             if policy.max_retries == 0:
                 raise
@@ -167,7 +190,7 @@ def run_with_retries(
                     errors=errors,
                 ) from error
             if policy.should_retry(error):
-                sleep(policy.delay(error, attempts, clock()))
+                _wait(policy.delay(error, attempts, clock()), sleep, abort_signal)
                 continue
             if attempts == 1:
                 raise
@@ -176,6 +199,19 @@ def run_with_retries(
                 reason="error_not_retryable",
                 errors=errors,
             ) from error
+
+
+def _wait(
+    seconds: float, sleep: Callable[[float], None] | None, abort_signal: AbortSignal | None
+) -> None:
+    if sleep is not None:
+        sleep(seconds)
+    elif abort_signal is not None:
+        abort_signal.wait(seconds)
+    else:
+        time.sleep(seconds)
+    if abort_signal is not None and abort_signal.is_set():
+        raise AbortError(f"The call was aborted while waiting {seconds:g} s before a retry.")
 
 
 def _describe(error: Exception) -> str:

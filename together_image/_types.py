@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, Union
 
+from ._errors import InvalidDataContentError
 from ._media import (
     DEFAULT_MEDIA_TYPE,
     decode_base64,
@@ -48,6 +50,16 @@ NOT_GIVEN = NotGiven.NOT_GIVEN
 """The single value of ``NotGiven``."""
 
 WarningType = Literal["unsupported", "other"]
+
+
+class AbortSignal(Protocol):
+    """What an ``abort_signal`` must offer; a ``threading.Event`` does."""
+
+    def is_set(self) -> bool:
+        """Whether the caller asked to stop."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until set or ``timeout`` seconds passed; return whether it is set."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +94,38 @@ class ImagePrompt:
     text: str | None = None
     images: Sequence[ImageInput] = ()
     mask: ImageInput | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageCallOptions:
+    """The arguments of ``generate_image()``, checked and normalized once for all of its calls.
+
+    Built by ``parse_call_options`` before any request; every call (and every retry of a call)
+    reads it as it is, so nothing is parsed twice.
+
+    Attributes:
+        prompt: The prompt text, or ``None`` for no ``prompt`` field.
+        images: The input images as ``image_url`` strings (verbatim URLs or data URLs), in order.
+        mask: The mask as given (Together rejects any mask, so it is not converted).
+        size: ``(width, height)``, or ``None`` to let the API choose.
+        aspect_ratio: ``"W:H"``, or ``None``.
+        seed: The seed, or ``None``.
+        provider_options: The ``togetherai`` provider options (a read-only copy).
+        headers: The call headers as given (``None`` values remove a header), checked.
+        timeout: Seconds per attempt, ``None`` for no limit, ``NOT_GIVEN`` for the provider's.
+        abort_signal: Stops the calls as soon as it is set (``None``: never).
+    """
+
+    prompt: str | None = None
+    images: tuple[str, ...] = ()
+    mask: object = None
+    size: tuple[int, int] | None = None
+    aspect_ratio: str | None = None
+    seed: int | None = None
+    provider_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    headers: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    timeout: float | NotGiven | None = NOT_GIVEN
+    abort_signal: AbortSignal | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,11 +173,22 @@ class GeneratedImage:
 
         Returns:
             A loaded ``PIL.Image.Image``.
+
+        Raises:
+            InvalidDataContentError: The bytes are not an image Pillow can open.
         """
         from PIL import Image
 
-        image = Image.open(io.BytesIO(self.data))
-        image.load()
+        data = self.data
+        try:
+            image = Image.open(io.BytesIO(data))
+            image.load()
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            # Pillow's own message names the BytesIO object by its repr; say what was read instead.
+            raise InvalidDataContentError(
+                f"The image data ({len(data)} bytes, starting {data[:8].hex(' ') or 'empty'}) is "
+                f"not an image Pillow can open: {type(error).__name__}."
+            ) from None
         return image
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -155,23 +210,36 @@ class GeneratedImage:
 
 
 @dataclass(frozen=True, kw_only=True)
-class GenerateImageResult:
-    """The result of ``generate_image()``.
+class ImageUsage:
+    """Token usage of image calls, as the AI SDK reports it (Together reports none).
 
     Attributes:
-        images: Every image, in call order.
-        warnings: The warnings of every call, concatenated in call order.
-        responses: One ``ResponseMetadata`` per call, in call order.
+        input_tokens: Input tokens, when the provider counts them.
+        output_tokens: Output tokens, when the provider counts them.
+        total_tokens: Total tokens, when the provider counts them.
     """
 
-    images: tuple[GeneratedImage, ...]
-    warnings: tuple[Warning, ...] = ()
-    responses: tuple[ResponseMetadata, ...] = ()
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
 
-    @property
-    def image(self) -> GeneratedImage:
-        """The first image."""
-        return self.images[0]
+    def __add__(self, other: ImageUsage) -> ImageUsage:
+        """Sum field by field; a field stays ``None`` only when it is ``None`` on both sides."""
+        return ImageUsage(
+            input_tokens=_add_optional(self.input_tokens, other.input_tokens),
+            output_tokens=_add_optional(self.output_tokens, other.output_tokens),
+            total_tokens=_add_optional(self.total_tokens, other.total_tokens),
+        )
+
+
+def _add_optional(left: int | None, right: int | None) -> int | None:
+    if left is None:
+        return right
+    return left if right is None else left + right
+
+
+def _empty_mapping() -> Mapping[str, Any]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,11 +250,63 @@ class ImageModelResult:
         images: The ``b64_json`` texts of the response, in order.
         warnings: Warnings about this call's arguments.
         response: Metadata of the HTTP call.
+        provider_metadata: Provider-specific data about the call (none for Together).
+        usage: Token usage, when the provider reports it (Together does not).
     """
 
     images: tuple[str, ...]
     warnings: tuple[Warning, ...]
     response: ResponseMetadata
+    provider_metadata: Mapping[str, Any] = field(default_factory=_empty_mapping)
+    usage: ImageUsage | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerateImageCall:
+    """One provider call made by ``generate_image()``, as the AI SDK 7's ``GenerateImageCall``.
+
+    A call whose answer held no image is retried like a failed one; every answer that arrived,
+    empty or not, is one entry.
+
+    Attributes:
+        images: The images of this call's answer (empty for an empty answer).
+        warnings: The warnings of this call.
+        response: Metadata of the HTTP call.
+        provider_metadata: Provider-specific data (empty for Together, as in the AI SDK).
+        usage: Token usage (``None`` for Together, as in the AI SDK).
+    """
+
+    images: tuple[GeneratedImage, ...]
+    warnings: tuple[Warning, ...]
+    response: ResponseMetadata
+    provider_metadata: Mapping[str, Any] = field(default_factory=_empty_mapping)
+    usage: ImageUsage | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerateImageResult:
+    """The result of ``generate_image()``.
+
+    Attributes:
+        images: Every image, in call order.
+        warnings: The warnings of every call, concatenated in call order.
+        responses: One ``ResponseMetadata`` per call (per entry of ``calls``), in call order.
+        calls: One entry per provider call, in call order (the AI SDK 7's ``result.calls``).
+        provider_metadata: The calls' provider metadata merged (empty for Together).
+        usage: The calls' usage summed (every field ``None`` for Together).
+    """
+
+    images: tuple[GeneratedImage, ...]
+    warnings: tuple[Warning, ...] = ()
+    responses: tuple[ResponseMetadata, ...] = ()
+    calls: tuple[GenerateImageCall, ...] = ()
+    provider_metadata: Mapping[str, Any] = field(default_factory=_empty_mapping)
+    usage: ImageUsage = field(default_factory=ImageUsage)
+
+    @property
+    def image(self) -> GeneratedImage:
+        """The first image."""
+        return self.images[0]
 
 
 class ImageModel(Protocol):

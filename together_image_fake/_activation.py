@@ -58,7 +58,10 @@ def _requests_adapter() -> AdapterClass | None:
     return InProcessMock
 
 
+@functools.cache
 def _optional_adapter(module_name: str, class_name: str, library: str) -> AdapterClass | None:
+    # Cached: Python remembers imported modules but not missing ones, and searching the path
+    # for an absent library on every start cost more than the rest of starting a fake.
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:

@@ -335,20 +335,6 @@ class ImageGenerator:
             remote_images=state.remote_images(),
             remote_policy=self.remote_image_policy,
         )
-        details = replace(
-            details, width=valid.width, height=valid.height, response_format=valid.response_format
-        )
-        if valid.input_image is not None:
-            details = replace(
-                details,
-                input_image=valid.input_image.data,
-                input_media_type=valid.input_image.media_type,
-                input_sha256=valid.input_image.sha256,
-            )
-        if valid.references:
-            details = replace(
-                details, reference_sha256s=tuple(image.sha256 for image in valid.references)
-            )
         # The work starts (X-Api-Call-Start) once a render slot is free, as a queued job would.
         with self._render_slots:
             return self._render_answer(request, state, ctx, details, valid)
@@ -372,17 +358,27 @@ class ImageGenerator:
                 input_image=valid.input_image.pixels if valid.input_image else None,
                 references=tuple(image.pixels for image in valid.references),
                 request_id=ctx.ids.request_id,
+                # Only a request that names its seed can ask for the same image again.
+                repeatable=valid.seed is not None,
             )
             for index in range(valid.n)
         ]
         items, urls = _data_items(
             valid, len(images), state, ctx, request.origin, type_field=self.type_field
         )
+        edit = valid.input_image
         details = replace(
             details,
+            width=valid.width,
+            height=valid.height,
+            response_format=valid.response_format,
             images=tuple(images),
             image_media_type=MEDIA_TYPES[valid.output_format],
             urls=tuple(urls),
+            input_image=edit.data if edit else None,
+            input_media_type=edit.media_type if edit else None,
+            input_sha256=edit.sha256 if edit else None,
+            reference_sha256s=tuple(image.sha256 for image in valid.references),
         )
         state.charge(ctx, _cost(valid))
         payload = {"id": ctx.ids.request_id, "model": spec.id, "object": "list", "data": items}

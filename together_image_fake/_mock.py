@@ -12,6 +12,10 @@ Several fakes may intercept at once, started and stopped in any order: one share
 each request goes to the most recently started active fake whose base URLs cover it. Stopping a
 fake removes exactly its own interception (``mock.patch`` stacking alone would restore another
 fake's patch when stopped out of order).
+
+While fakes intercept, the shared mock forgets each request once the next one arrives (the fake's
+own call log is the bounded record), and ``Session.merge_environment_settings`` skips reading the
+environment's proxies and CA bundle for requests a fake answers: they never open a connection.
 """
 
 from __future__ import annotations
@@ -117,22 +121,28 @@ class _Interception:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._active: list[InProcessMock] = []
-        self._mock: responses.RequestsMock | None = None
+        # One mock for the process, started while any fake is active. Its registrations stay
+        # between activations: a suite starts a fake per test, nearly always for the same
+        # origins, and registering 14 callbacks anew cost more than the rest of a start.
+        # ``responses`` types the send hook positionally but calls it with keyword arguments.
+        self._mock = responses.RequestsMock(
+            assert_all_requests_are_fired=False,
+            real_adapter_send=cast("Any", self._send_elsewhere),
+        )
+        self._origins: tuple[str, ...] = ()
+        """The origin patterns ``_mock`` has callbacks for."""
         self._previous_send: Callable[..., Any] = _NETWORK_SEND
+        self._previous_merge: Callable[..., Any] = requests.Session.merge_environment_settings
 
     def add(self, adapter: InProcessMock) -> None:
         with self._lock:
             if adapter in self._active:
                 return
-            if self._mock is None:
+            if not self._active:
                 self._previous_send = HTTPAdapter.send
-                # ``responses`` types this hook positionally but calls it with keyword arguments.
-                elsewhere = cast("Any", self._send_elsewhere)
-                mock = responses.RequestsMock(
-                    assert_all_requests_are_fired=False, real_adapter_send=elsewhere
-                )
-                mock.start()
-                self._mock = mock
+                self._previous_merge = requests.Session.merge_environment_settings
+                requests.Session.merge_environment_settings = _intercepted_environment_settings  # type: ignore[method-assign,assignment]
+                self._mock.start()
             self._active.append(adapter)
             self._register()
 
@@ -143,29 +153,33 @@ class _Interception:
             self._active.remove(adapter)
             if self._active:
                 self._register()
-            elif self._mock is not None:
+            else:
                 self._mock.stop(allow_assert=False)
-                self._mock = None
+                self._forget_calls()
+                requests.Session.merge_environment_settings = self._previous_merge  # type: ignore[method-assign]
 
     def _register(self) -> None:
         """Make the shared mock intercept exactly the origins of the active adapters."""
-        assert self._mock is not None
+        origins = tuple(
+            dict.fromkeys(
+                mount.pattern.pattern for adapter in self._active for mount in adapter.mounts
+            )
+        )
+        if origins == self._origins:
+            return
         self._mock.reset()
-        origins: list[str] = []
-        for adapter in self._active:
-            for mount in adapter.mounts:
-                if mount.pattern.pattern not in origins:
-                    origins.append(mount.pattern.pattern)
         for pattern in origins:
             for method in _METHODS:
                 self._mock.add_callback(
                     method, re.compile(pattern), callback=self._callback, content_type=None
                 )
         self._mock.add_passthru(re.compile(".*"))
+        self._origins = origins
 
     def _callback(
         self, prepared: requests.PreparedRequest
     ) -> tuple[int, dict[str, str], bytes] | Exception:
+        self._forget_calls()
         with self._lock:
             active = list(reversed(self._active))
         for adapter in active:
@@ -178,6 +192,36 @@ class _Interception:
             )
         return active[0].blocked(prepared)
 
+    def serves(self, url: str) -> bool:
+        """Whether an active fake answers ``url``."""
+        with self._lock:
+            active = list(self._active)
+        return any(fake_path(adapter.mounts, url) is not None for adapter in active)
+
+    def merge_environment_settings(
+        self, session: requests.Session, url: str, *settings: Any
+    ) -> dict[str, Any]:
+        """``Session.merge_environment_settings`` while fakes intercept: the environment's
+        proxies and CA bundle are read only for requests that may reach a socket."""
+        if session.trust_env and self.serves(url):
+            # An intercepted request never connects, so proxies and CA bundles go unused; reading
+            # them scans os.environ twice per request (``requests`` caches nothing). Without the
+            # environment, the session's own settings merge exactly as requests merges them.
+            untrusting = _EnvironmentBlind(session)
+            return self._previous_merge(untrusting, url, *settings)  # type: ignore[no-any-return]
+        return self._previous_merge(session, url, *settings)  # type: ignore[no-any-return]
+
+    def _forget_calls(self) -> None:
+        """Drop what ``responses`` recorded of the requests before this one.
+
+        A ``RequestsMock`` keeps every request and response it handled, on itself and on the
+        registration that matched, until it stops: a fake left running for a whole suite would
+        hold every image it served a second time. The fake's own call log is the record, bounded.
+        """
+        self._mock.calls.reset()
+        for registration in self._mock.registered():
+            registration.calls.reset()
+
     def _send_elsewhere(
         self, adapter: HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
@@ -189,6 +233,24 @@ class _Interception:
 
 
 _INTERCEPTION = _Interception()
+
+
+def _intercepted_environment_settings(
+    session: requests.Session, url: str, *settings: Any
+) -> dict[str, Any]:
+    return _INTERCEPTION.merge_environment_settings(session, url, *settings)
+
+
+class _EnvironmentBlind:
+    """A session's merge settings seen with ``trust_env`` off (the session itself unchanged)."""
+
+    trust_env = False
+
+    def __init__(self, session: requests.Session) -> None:
+        self.proxies = session.proxies
+        self.stream = session.stream
+        self.verify = session.verify
+        self.cert = session.cert
 
 
 def _body_bytes(body: object) -> bytes:

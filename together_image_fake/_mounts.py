@@ -7,6 +7,7 @@ is the message an adapter gives when it blocks a request the fake does not serve
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +102,12 @@ def mounts_for(base_urls: Sequence[str] = ()) -> tuple[Mount, ...]:
     Raises:
         ValueError: If a base URL is not ``http(s)``.
     """
+    return _mounts_for(tuple(base_urls))
+
+
+@functools.lru_cache(maxsize=64)
+def _mounts_for(base_urls: tuple[str, ...]) -> tuple[Mount, ...]:
+    # Cached (mounts are frozen): a suite starts a fake per test with the same base URLs.
     mounts: list[Mount] = []
     for base_url in (*DEFAULT_BASE_URLS, *base_urls):
         mount = Mount(base_url)

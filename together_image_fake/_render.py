@@ -4,13 +4,16 @@ An image is a pure function of what was asked (model, prompt, size, seed, steps,
 input image for edits, the fake's seed): a colour field drawn from the model, size, steps, format
 and fake seed (or the input image, tinted, for edits) under a label that says it is a fake and what
 was asked, prompt, seed and index included. The negative prompt travels in the metadata only. The
-background is built once per process (a bounded, thread-safe cache shared by every fake), so a new
-prompt or seed only draws the label and encodes the band it covers: JPEGs carry a restart
-marker after every MCU row, which makes the band's entropy-coded rows splice into the cached
-background's byte for byte as if the whole image had been encoded. Encoded images are also cached
-per renderer. The request itself (including its id, which differs per request) travels in metadata
-spliced into the cached bytes: a PNG ``tEXt`` chunk or JPEG ``COM`` segments keyed
-``together-image-fake``, which ``inspect_image()`` reads back as a typed ``FakeImageInfo``.
+label is sized in pixels, not in proportion to the image: its top two MCU rows show what differs
+between requests sharing a background (prompt start; seed and index), the lines below the rest
+(model, size, steps, edit input). Those lines are part of the background, which is built once per
+process (a bounded, thread-safe cache shared by every fake), so a new prompt or seed only draws
+and encodes the two top rows: JPEGs carry a restart marker after every MCU row, which makes the
+band's entropy-coded rows splice into the cached background's byte for byte as if the whole image
+had been encoded. Encoded images are also cached per renderer. The request itself (including its
+id, which differs per request) travels in metadata spliced into the cached bytes: a PNG ``tEXt``
+chunk or JPEG ``COM`` segments keyed ``together-image-fake``, which ``inspect_image()`` reads back
+as a typed ``FakeImageInfo``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import struct
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Literal
@@ -37,13 +41,24 @@ InputPixels = bytes | Image.Image
 """An edit's input image: encoded bytes, or pixels already decoded."""
 _KEY_BYTES = METADATA_KEY.encode("ascii")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_CANVAS_MAX_SIDE = 512
 _FIELD_SIDE = 64  # the colour field is drawn at most this big, then enlarged
 _JPEG_QUALITY = 85
 _JPEG_SUBSAMPLING = "4:2:0"
 _MCU_HEIGHT = 16  # with 4:2:0 chroma subsampling a JPEG MCU row is 16 px tall
 _RESTART_MARKER = re.compile(rb"\xff[\xd0-\xd7]")  # 0xFF in entropy data is stuffed as FF 00
 _BACKGROUND_CACHE_BYTES = 32 * 1024 * 1024
+# The label is sized in pixels, the same at 256² as at 1792²: its cost does not grow with the
+# image. Its top two MCU rows hold one text line each: the lines that differ between requests
+# sharing a background (prompt; seed and index), drawn and encoded per image. The lines below
+# (model, size, steps, edit input) are drawn once, into the cached background.
+_LABEL_FONT_SIZE = 14
+_LABEL_LEFT = 7
+_CHANGING_LINE_TOPS = (0, _MCU_HEIGHT)
+# Glyph boxes start 2 px below the pen at this size: drawn 1 px higher, a line fits an MCU row.
+_TEXT_RAISE = 1
+_CHANGING_HEIGHT = 2 * _MCU_HEIGHT
+_CONSTANT_LINE_HEIGHT = 18
+_PROMPT_SHOWN = 48  # characters of the prompt drawn; the metadata keeps all of it
 _COM_CHUNK = 60_000  # below the 65,533-byte payload limit of one JPEG segment
 MEDIA_TYPES: dict[OutputFormat, str] = {"jpeg": "image/jpeg", "png": "image/png"}
 
@@ -218,6 +233,7 @@ class Renderer:
         input_image: InputPixels | None,
         request_id: str | None,
         references: tuple[InputPixels, ...] = (),
+        repeatable: bool = True,
     ) -> bytes:
         """Return the encoded image for ``spec`` with its metadata.
 
@@ -228,6 +244,9 @@ class Renderer:
             request_id: The response id to embed.
             references: The known reference images (their SHA-256s are in ``spec``); the image
                 is drawn from them, side by side, as an edit is drawn from its input.
+            repeatable: Whether an equal spec may be asked for again, so worth caching. A seed
+                the fake drew makes the spec new on every request: caching its image would only
+                fill the cache with entries never read.
 
         Returns:
             JPEG or PNG bytes.
@@ -238,13 +257,13 @@ class Renderer:
                 self._cache.move_to_end(spec)
         if base is None:
             base = _draw_and_encode(spec, input_image, references)
-            self._store(spec, base)
+            self._store(spec, base, keep=repeatable)
         return embed_metadata(base, spec.info(request_id))
 
-    def _store(self, spec: RenderSpec, data: bytes) -> None:
+    def _store(self, spec: RenderSpec, data: bytes, *, keep: bool) -> None:
         with self._lock:
             self.renders += 1
-            if len(data) > self._cache_limit or spec in self._cache:
+            if not keep or len(data) > self._cache_limit or spec in self._cache:
                 return
             self._cache[spec] = data
             self._cache_size += len(data)
@@ -373,8 +392,7 @@ def _build_background(
     references: tuple[InputPixels, ...] = (),
 ) -> _Background:
     image = _background_image(key, spec, input_image, references)
-    label_height = _label_layout(spec).height
-    band_height = -(-label_height // _MCU_HEIGHT) * _MCU_HEIGHT
+    band_height = -(-_label_layout(spec).changing_height // _MCU_HEIGHT) * _MCU_HEIGHT
     if spec.output_format == "png" or band_height >= spec.height:
         return _Background(canvas=image)
     jpeg = _encode(image, "jpeg")
@@ -394,11 +412,20 @@ def _background_image(
     input_image: InputPixels | None,
     references: tuple[InputPixels, ...] = (),
 ) -> Image.Image:
-    """The whole background at full size, its colours drawn from ``key``."""
+    """The whole background at full size, its colours drawn from ``key``, under the label's
+    constant lines (the rows above them are left to ``_label``)."""
     seed = hashlib.sha256(json.dumps(key).encode("utf-8", "surrogatepass")).digest()
     if input_image is None and references:
         input_image = _side_by_side(references)
-    return _background(random.Random(seed), (spec.width, spec.height), input_image)
+    image = _background(random.Random(seed), (spec.width, spec.height), input_image)
+    layout = _label_layout(spec)
+    band = Image.new("L", (layout.width, layout.height))
+    draw = ImageDraw.Draw(band)
+    for number, text in enumerate(layout.constant_lines):
+        top = layout.changing_height + 1 + number * _CONSTANT_LINE_HEIGHT
+        draw.bitmap((_LABEL_LEFT, top), _text_mask(text), fill=255)
+    image.paste(band.convert("RGB"))
+    return image
 
 
 def _side_by_side(images: tuple[InputPixels, ...]) -> bytes:
@@ -456,93 +483,98 @@ def _background(
 
 @dataclass(frozen=True, kw_only=True)
 class _LabelLayout:
-    """Where the label goes; the same for every seed and index of a request."""
+    """Where the label goes; the same for every prompt, seed and index of a background.
 
-    strip_width: int
-    strip_height: int
-    font_size: int
-    line_height: int
+    Attributes:
+        width: The label's width: the image's.
+        height: Rows the label covers from the top (black under white text).
+        changing_height: Rows at the top that ``_label`` draws per image (prompt, seed, index).
+        constant_lines: The lines drawn into the background below them.
+    """
+
     width: int
     height: int
+    changing_height: int
+    constant_lines: tuple[str, ...]
 
 
 def _label_layout(spec: RenderSpec) -> _LabelLayout:
-    # The label is drawn at most _CANVAS_MAX_SIDE wide and enlarged: crisp text, cheap drawing.
-    scale = min(1.0, _CANVAS_MAX_SIDE / max(spec.width, spec.height))
-    strip_width = max(1, round(spec.width * scale))
-    font_size = max(6, min(strip_width // 30, 28))
-    line_height = font_size + max(1, font_size // 4)
-    has_input = spec.input_sha256 is not None or spec.input_url is not None
-    lines = 5 if has_input or spec.reference_sha256s else 4
-    strip_height = line_height * lines + font_size // 2
+    lines = [
+        spec.model,
+        f"{spec.width}x{spec.height} steps={spec.steps} · FAKE IMAGE (together-image-fake)",
+    ]
+    if spec.input_sha256 is not None:
+        lines.append(f"edit of sha256:{spec.input_sha256[:16]}")
+    elif spec.input_url is not None:
+        lines.append(f"edit of {spec.input_url[:60]}")
+    elif spec.reference_sha256s:
+        more = len(spec.reference_sha256s) - 1
+        extra = f" +{more} more" if more else ""
+        lines.append(f"from references sha256:{spec.reference_sha256s[0][:16]}{extra}")
+    changing_height = min(spec.height, _CHANGING_HEIGHT)
+    # Constant lines take at most half the image, so small images still show their background
+    # (whose colours tell models and fake seeds apart); a line that does not fit is left out.
+    room = max(0, spec.height // 2 - changing_height) // _CONSTANT_LINE_HEIGHT
+    shown = tuple(lines[:room])
+    height = changing_height + (len(shown) * _CONSTANT_LINE_HEIGHT + 4 if shown else 0)
     return _LabelLayout(
-        strip_width=strip_width,
-        strip_height=strip_height,
-        font_size=font_size,
-        line_height=line_height,
         width=spec.width,
-        height=min(spec.height, max(1, round(strip_height / scale))),
+        height=min(spec.height, height),
+        changing_height=changing_height,
+        constant_lines=shown,
     )
 
 
 def _label(spec: RenderSpec) -> Image.Image:
-    """The black band that says what was asked, full width, to paste at the top."""
+    """The label's changing rows: prompt start, then seed and index; full width, for the top."""
     layout = _label_layout(spec)
-    font_size = layout.font_size
-    prompt = spec.prompt if len(spec.prompt) <= 48 else spec.prompt[:47] + "…"
-    # Each line is a list of pieces drawn side by side; the seed goes digit by digit so a new
-    # seed costs a few cached glyphs, not a fresh text rendering.
-    lines = [
-        ["FAKE IMAGE · together-image-fake"],
-        [spec.model],
-        [prompt],
-        [
-            f"{spec.width}x{spec.height} seed=",
-            *str(spec.seed),
-            f" steps={spec.steps} #{spec.index}",
-        ],
-    ]
-    if spec.input_sha256 is not None:
-        lines.append([f"edit of sha256:{spec.input_sha256[:16]}"])
-    elif spec.input_url is not None:
-        lines.append([f"edit of {spec.input_url[:60]}"])
-    elif spec.reference_sha256s:
-        more = len(spec.reference_sha256s) - 1
-        extra = f" +{more} more" if more else ""
-        lines.append([f"from references sha256:{spec.reference_sha256s[0][:16]}{extra}"])
-    strip = Image.new("L", (layout.strip_width, layout.strip_height))
-    for number, pieces in enumerate(lines):
-        top = font_size // 4 + number * layout.line_height
-        left = float(font_size // 2)
-        for piece in pieces:
-            x = round(left)
-            if x >= layout.strip_width:
-                break
-            mask = _line_mask(piece, font_size)
-            if x + mask.width > layout.strip_width:
-                mask = mask.crop((0, 0, layout.strip_width - x, mask.height))
-            strip.paste(255, (x, top, x + mask.width, top + mask.height), mask)
-            left += _advance(piece, font_size)
-    # Converted while small: a quarter of the pixels of the enlarged band at 1024².
-    return strip.convert("RGB").resize((layout.width, layout.height), Image.Resampling.NEAREST)
+    strip = Image.new("L", (layout.width, layout.changing_height))
+    prompt = spec.prompt
+    if len(prompt) > _PROMPT_SHOWN:
+        prompt = prompt[: _PROMPT_SHOWN - 1] + "…"
+    prompt_top, numbers_top = _CHANGING_LINE_TOPS
+    # Character by character from cached glyph masks: FreeType renders ~20 µs a glyph at this
+    # size, ten times a cached paste, and prompts draw from a small alphabet.
+    _draw_pieces(strip, prompt, prompt_top)
+    _draw_pieces(strip, ("seed=", *str(spec.seed), f" #{spec.index}"), numbers_top)
+    return strip.convert("RGB")
 
 
-@lru_cache(maxsize=1024)
-def _line_mask(text: str, font_size: int) -> Image.Image:
-    """One piece of label text as a mask, cached: most pieces repeat from request to request."""
+def _draw_pieces(strip: Image.Image, pieces: Iterable[str], top: int) -> None:
+    """Draw ``pieces`` side by side in white from the label's left margin, cut at the edges."""
+    # ImageDraw.bitmap blends a mask like paste(255, box, mask), clips in C and costs a third.
+    draw = ImageDraw.Draw(strip)
+    left = float(_LABEL_LEFT)
+    for piece in pieces:
+        x = round(left)
+        if x >= strip.width:
+            break
+        if not piece.isspace():
+            draw.bitmap((x, top), _line_mask(piece), fill=255)
+        left += _advance(piece)
+
+
+def _text_mask(text: str) -> Image.Image:
+    """``text`` drawn as a mask at the label's font size, ``_TEXT_RAISE`` px higher than the pen."""
     # Surrogates cannot be drawn; the metadata keeps the exact prompt anyway.
     printable = text.encode("utf-8", "replace").decode("utf-8")
-    font = _font(font_size)
+    font = _font(_LABEL_FONT_SIZE)
     right, bottom = font.getbbox(printable)[2:]
-    mask = Image.new("L", (max(1, int(right)), max(1, int(bottom))))
-    ImageDraw.Draw(mask).text((0, 0), printable, font=font, fill=255)
+    mask = Image.new("L", (max(1, int(right)), max(1, int(bottom) - _TEXT_RAISE)))
+    ImageDraw.Draw(mask).text((0, -_TEXT_RAISE), printable, font=font, fill=255)
     return mask
 
 
-@lru_cache(maxsize=1024)
-def _advance(text: str, font_size: int) -> float:
+@lru_cache(maxsize=512)
+def _line_mask(text: str) -> Image.Image:
+    """A piece of label text that repeats from image to image (a glyph, ``seed=``), cached."""
+    return _text_mask(text)
+
+
+@lru_cache(maxsize=512)
+def _advance(text: str) -> float:
     """How far the pen moves after drawing ``text``."""
-    return _font(font_size).getlength(text.encode("utf-8", "replace").decode("utf-8"))
+    return _font(_LABEL_FONT_SIZE).getlength(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _encode(image: Image.Image, output_format: OutputFormat) -> bytes:

@@ -212,6 +212,7 @@ class FakeState:
         self.max_calls = max_calls
         self.max_image_bytes = max_image_bytes
         self._initial = (catalog, tier, credit)
+        self._unseeded = random.Random()
         self.lock = threading.RLock()
         self._generation = 0
         self.reset()
@@ -351,8 +352,10 @@ class FakeState:
             generation = self._generation
             received = self.clock()
         # A seeded fake derives each request's randomness from (seed, seq), so concurrent requests
-        # stay reproducible whatever order the threads take.
-        rng = random.Random(f"{self.seed}:{seq}") if self.seed is not None else random.Random()
+        # stay reproducible whatever order the threads take. An unseeded one promises nothing to
+        # reproduce and draws from one generator: seeding a fresh one from the OS per request cost
+        # more than all of the request's draws.
+        rng = random.Random(f"{self.seed}:{seq}") if self.seed is not None else self._unseeded
         return RequestContext(
             seq=seq,
             rng=rng,

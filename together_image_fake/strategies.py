@@ -917,7 +917,7 @@ def _edits(spec: ModelSpec, strict: bool) -> list[_Edit]:
             _Edit(reason="bad aspect_ratio", field="aspect_ratio", values=_BAD_ASPECT_RATIOS)
         )
     steps = spec.steps.value
-    if steps is not None and uses("steps"):
+    if steps is not None and uses("steps") and applies(spec.steps):
         low, high = steps
         edits.append(
             _Edit(

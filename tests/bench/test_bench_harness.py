@@ -130,6 +130,22 @@ def test_row_ratio_and_verdict() -> None:
     info = Row(name="x", baseline="b", fake=1.0, base=0.0, unit="s")
     assert info.ratio == math.inf
     assert info.verdict == ""
+    missing = Row.missing(name="x", baseline="b", unit="ms", note="not installed")
+    assert math.isnan(missing.ratio)
+    assert missing.verdict == ""
+
+
+def test_a_row_with_a_note_shows_the_note_instead_of_figures() -> None:
+    rows = [
+        Row(name="measured", baseline="b", fake=2.0, base=1.0, unit="MiB"),
+        Row.missing(name="absent", baseline="b", unit="MiB", note="not installed"),
+    ]
+    lines = format_table(rows).splitlines()
+    assert "2.0 MiB" in lines[2]
+    assert "2.00" in lines[2]
+    assert "not installed" in lines[3]
+    assert "nan" not in lines[3]
+    assert lines[3].split()[-3:] == ["—", "—", "—"]
 
 
 @pytest.mark.parametrize(
@@ -140,6 +156,7 @@ def test_row_ratio_and_verdict() -> None:
         (1.5, "s", "1.50 s"),
         (1234.4, "req/s", "1234 req/s"),
         (0.987, "exp", "0.99"),
+        (80.64, "MiB", "80.6 MiB"),
     ],
 )
 def test_format_value(value: float, unit: str, shown: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 import runpy
 import subprocess
@@ -233,3 +234,118 @@ def test_retry_exhaustion_exits_1(
     assert run(generate_args(tmp_path)) == 1
     assert "Failed after 3 attempts" in capsys.readouterr().err
     assert delays == [2.0, 4.0]
+
+
+# --- whole messages, broken pipes, keys off the command line ------------------------------------
+
+
+@pytest.mark.usefixtures("with_key")
+def test_a_multi_line_error_is_printed_whole(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.post(DEFAULT_ENDPOINT, json=error_body("first line\nsecond line\nthird line"), status=400)
+    assert run(generate_args(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("together-image: error: HTTP 400: first line\n")
+    assert "\nsecond line\nthird line" in err
+
+
+def test_a_closed_stdout_ends_quietly_and_every_image_is_saved(tmp_path: Path) -> None:
+    from together_image_fake import FakeTogether, FakeTogetherServer
+
+    out = tmp_path / "out"
+    with FakeTogetherServer(fake=FakeTogether(seed=1)) as server:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "together_image",
+                *generate_args(out, "-n", "3", "--size", "256x256", "--base-url", server.base_url),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TOGETHER_API_KEY": API_KEY},
+        )
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.close()  # the reader goes away before the first path is printed
+        err = process.stderr.read().decode()
+        status = process.wait(timeout=60)
+    assert err == ""
+    assert status == 0
+    assert sorted(path.name for path in out.iterdir()) == [
+        "image-1.jpg",
+        "image-2.jpg",
+        "image-3.jpg",
+    ]
+
+
+@pytest.mark.parametrize("content", [f"{API_KEY}\n", f"  {API_KEY}  \nsecond line\n"])
+def test_the_key_can_come_from_a_file(
+    api: responses.RequestsMock, tmp_path: Path, content: str
+) -> None:
+    api.post(DEFAULT_ENDPOINT, json=success_body())
+    key_file = tmp_path / "key"
+    key_file.write_text(content)
+    assert run(generate_args(tmp_path / "out", "--api-key-file", str(key_file))) == 0
+    assert api.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_the_key_can_come_from_standard_input(
+    api: responses.RequestsMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.post(DEFAULT_ENDPOINT, json=success_body())
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{API_KEY}\n"))
+    assert run(generate_args(tmp_path, "--api-key-file", "-")) == 0
+    assert api.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_the_key_can_come_from_a_named_variable(
+    api: responses.RequestsMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.post(DEFAULT_ENDPOINT, json=success_body())
+    monkeypatch.setenv("MY_TOGETHER_KEY", API_KEY)
+    assert run(generate_args(tmp_path, "--api-key-env", "MY_TOGETHER_KEY")) == 0
+    assert api.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_the_key_can_be_given_directly(api: responses.RequestsMock, tmp_path: Path) -> None:
+    api.post(DEFAULT_ENDPOINT, json=success_body())
+    assert run(generate_args(tmp_path, "--api-key", API_KEY)) == 0
+    assert api.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--api-key-file", "/no/such/key"], "Cannot read the API key file '/no/such/key'"),
+        (["--api-key-env", "NO_SUCH_VARIABLE_FOR_KEYS"], "NO_SUCH_VARIABLE_FOR_KEYS"),
+    ],
+)
+def test_an_unusable_key_source_exits_2(
+    api: responses.RequestsMock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    assert run(generate_args(tmp_path, *extra)) == 2
+    assert message in capsys.readouterr().err
+    assert len(api.calls) == 0
+
+
+def test_an_empty_key_file_exits_2(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("\n")
+    assert run(generate_args(tmp_path, "--api-key-file", str(key_file))) == 2
+    assert "is empty" in capsys.readouterr().err
+
+
+def test_help_says_where_keys_can_come_from(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["generate", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--api-key-file PATH" in out
+    assert "--api-key-env NAME" in out
+    assert "visible to other users in the process list (ps)" in out

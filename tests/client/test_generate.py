@@ -30,12 +30,15 @@ from together_image import (
     NoImageGeneratedError,
     ResponseMetadata,
     TogetherAIImageModel,
+    TogetherAIProvider,
     Warning,
+    _inputs,
     _media,
     _types,
     generate_image,
 )
 from together_image._generate import MAX_CONCURRENT_CALLS, split_image_counts
+from together_image._provider import parse_call_options
 from together_image._types import NotGiven
 
 from ._support import ENDPOINT, JPEG, JPEG_B64, MODEL_ID, PNG, PNG_B64, sent_json, success_body
@@ -136,8 +139,10 @@ def test_a_failing_call_fails_the_whole_generation(
 
 
 def test_warnings_are_concatenated_per_call(
-    api: responses.RequestsMock, model: TogetherAIImageModel
+    api: responses.RequestsMock, provider: TogetherAIProvider
 ) -> None:
+    # FLUX.1 [dev] takes no aspect_ratio and one input image (per the model table).
+    model = provider.image("black-forest-labs/FLUX.1-dev")
     api.post(ENDPOINT, json=success_body())
     result = generate_image(
         model=model, prompt={"text": "t", "images": [PNG, JPEG]}, n=2, aspect_ratio="1:1"
@@ -172,7 +177,8 @@ def test_no_image_generated(
 ) -> None:
     api.post(ENDPOINT, json={"id": "x", "model": MODEL_ID, "object": "list", "data": []})
     with pytest.raises(NoImageGeneratedError, match=r"^No image generated\.$") as raised:
-        generate_image(model=model, prompt="p", n=n)
+        # Without retries, one empty answer per call (retries of empty answers: test_calls.py).
+        generate_image(model=model, prompt="p", n=n, max_retries=0)
     assert len(raised.value.responses) == n
     assert raised.value.responses[0].model_id == MODEL_ID
 
@@ -361,3 +367,55 @@ def test_result_image_is_the_first() -> None:
 
 def test_warning_str_is_its_message() -> None:
     assert str(Warning(type="other", message="hello")) == "hello"
+
+
+# --- arguments are parsed once ------------------------------------------------------------------
+
+
+def test_arguments_are_parsed_once_for_every_call_and_retry(
+    api: responses.RequestsMock, model: TogetherAIImageModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    normalized: list[object] = []
+    original = _inputs.normalize_image_input
+
+    def counting(image: object) -> str:
+        normalized.append(image)
+        return original(image)
+
+    monkeypatch.setattr(_inputs, "normalize_image_input", counting)
+    api.post(ENDPOINT, status=500, json={"error": {"message": "busy"}})
+    api.post(ENDPOINT, json=success_body())
+    result = generate_image(
+        model=model,
+        prompt={"text": "p", "images": [PNG]},
+        n=3,
+        sleep=lambda seconds: None,
+    )
+    # Three calls and one retry, one normalization: the calls reuse the parsed arguments.
+    assert len(api.calls) == 4
+    assert normalized == [PNG]
+    assert len(result.images) == 3
+    assert {sent_json(call)["image_url"] for call in api.calls} == {
+        "data:image/png;base64," + PNG_B64
+    }
+
+
+def test_parsed_call_options_are_frozen_copies() -> None:
+    provider_options: dict[str, dict[str, Any]] = {"togetherai": {"steps": 4}}
+    headers: dict[str, str | None] = {"X-Trace": "1"}
+    options = parse_call_options(
+        prompt={"text": "p", "images": [PNG]},
+        size="64x32",
+        provider_options=provider_options,
+        headers=headers,
+    )
+    provider_options["togetherai"]["steps"] = 40
+    headers["X-Trace"] = "2"
+    assert options.size == (64, 32)
+    assert options.images == ("data:image/png;base64," + PNG_B64,)
+    assert options.provider_options == {"steps": 4}
+    assert options.headers == {"X-Trace": "1"}
+    with pytest.raises(TypeError):
+        options.provider_options["steps"] = 1  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        options.seed = 3  # type: ignore[misc]

@@ -328,3 +328,15 @@ def test_every_other_size_string_raises(size: str) -> None:
     assume(not SIZE_PATTERN.fullmatch(size))
     with pytest.raises(InvalidArgumentError):
         parse_size(size)
+
+
+@pytest.mark.parametrize(("mode", "expected_mode"), [("RGBa", "RGBA"), ("La", "LA")])
+def test_premultiplied_pil_images_keep_their_alpha(mode: str, expected_mode: str) -> None:
+    straight = Image.new(expected_mode, (2, 1), (90, 128) if mode == "La" else (90, 60, 30, 128))
+    image_url = normalize_image_input(straight.convert(mode))
+    media_type, data = parse_data_url(image_url)
+    decoded = Image.open(io.BytesIO(data))
+    assert media_type == "image/png"
+    assert decoded.mode == expected_mode
+    # The alpha channel survives the conversion to straight alpha, value for value.
+    assert decoded.getchannel("A").getextrema() == (128, 128)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -220,3 +221,31 @@ def test_check_base64_fails_exactly_when_decoding_fails(text: str) -> None:
 @given(st.binary())
 def test_check_base64_accepts_every_standard_encoding(data: bytes) -> None:
     check_base64(base64.b64encode(data).decode("ascii"))
+
+
+@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview], ids=lambda wrap: wrap.__name__)
+def test_detect_media_type_takes_any_bytes_like(wrap: Any) -> None:
+    # The fake's cassettes sniff memoryviews and bytearrays with this same function.
+    assert detect_media_type(wrap(encode_image("GIF"))) == "image/gif"
+    assert detect_media_type(wrap(b"RIFF\x00\x00\x00\x00WEBPVP8 ")) == "image/webp"
+
+
+@pytest.mark.parametrize("text", ["AB=C", "A=BC", "=ABC", "QUJD=QUJ", "QUJDRA=B", "QQ==QUJD"])
+def test_check_base64_refuses_padding_inside_the_text(text: str) -> None:
+    # '=' may only end a base64 text; inside it, the text is not base64 at all.
+    with pytest.raises(InvalidDataContentError, match="base64"):
+        check_base64(text)
+    with pytest.raises(InvalidDataContentError):
+        decode_base64(text)
+
+
+@given(st.binary(min_size=3), st.data())
+def test_check_base64_refuses_an_equals_sign_anywhere_but_the_end(
+    data: bytes, draw: st.DataObject
+) -> None:
+    encoded = base64.b64encode(data).decode("ascii").rstrip("=")
+    position = draw.draw(st.integers(0, len(encoded) - 2), label="position")
+    broken = encoded[:position] + "=" + encoded[position + 1 :]
+    broken += "=" * (-len(broken) % 4)
+    with pytest.raises(InvalidDataContentError):
+        check_base64(broken)

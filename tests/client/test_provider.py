@@ -22,6 +22,7 @@ from together_image import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     ImagePrompt,
     InternalServerError,
     InvalidArgumentError,
@@ -105,8 +106,9 @@ def generate_and_capture(
             {"model": MODEL_ID, "image_url": "https://x.test/in.png", "response_format": "base64"},
         ),
         (
+            # FLUX.1 [schnell] takes Together's aspect_ratio (per the model table).
             {"prompt": "p", "aspect_ratio": "16:9"},
-            {"model": MODEL_ID, "prompt": "p", "response_format": "base64"},
+            {"model": MODEL_ID, "prompt": "p", "aspect_ratio": "16:9", "response_format": "base64"},
         ),
         (
             {"prompt": "p", "provider_options": {"openai": {"steps": 99}}},
@@ -193,8 +195,10 @@ def test_multiple_images_send_the_first_and_warn(
 
 
 def test_aspect_ratio_warns_and_is_not_sent(
-    api: responses.RequestsMock, model: TogetherAIImageModel
+    api: responses.RequestsMock, provider: TogetherAIProvider
 ) -> None:
+    # FLUX.1 [dev] takes no aspect_ratio (per the model table).
+    model = provider.image("black-forest-labs/FLUX.1-dev")
     api.post(ENDPOINT, json=success_body())
     result = generate_image(model=model, prompt="p", aspect_ratio="16:9", size="512x512")
     assert [(w.type, w.feature) for w in result.warnings] == [("unsupported", "aspect_ratio")]
@@ -422,7 +426,13 @@ def test_timeout_reaches_requests(
     )
     timeout = {} if call_timeout == "not given" else {"timeout": call_timeout}
     generate_and_capture(api, model, prompt="p", **timeout)
-    assert sent_timeout(api.calls[0]) == expected
+    sent = sent_timeout(api.calls[0])
+    # requests gets what is left of the attempt's deadline: at most the timeout itself.
+    if expected is None:
+        assert sent is None
+    else:
+        assert isinstance(sent, float)
+        assert 0 < sent <= expected
 
 
 def test_given_session_is_used(api: responses.RequestsMock) -> None:
@@ -445,7 +455,7 @@ def test_given_session_is_used(api: responses.RequestsMock) -> None:
         (403, PermissionDeniedError, False),
         (404, NotFoundError, False),
         (408, APICallError, True),
-        (409, APICallError, True),
+        (409, ConflictError, True),
         (413, APICallError, False),
         (422, UnprocessableEntityError, False),
         (429, RateLimitError, True),
@@ -641,3 +651,70 @@ def test_provider_arguments_are_checked_at_creation(
 ) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         factory()
+
+
+# --- stated behaviours: statuses, request ids and error bodies -----------------------------------
+
+
+@pytest.mark.parametrize("status", [300, 303, 307, 399])
+def test_a_3xx_answer_is_an_error_even_with_a_success_body(
+    api: responses.RequestsMock, model: TogetherAIImageModel, status: int
+) -> None:
+    # Without a Location header requests follows nothing; the answer itself is no success.
+    api.post(ENDPOINT, json=success_body(), status=status)
+    with pytest.raises(APICallError) as raised:
+        generate_image(model=model, prompt="p", max_retries=0)
+    assert raised.value.status_code == status
+    assert not isinstance(raised.value, InvalidResponseDataError)
+
+
+def test_request_id_prefers_the_body_id_over_the_headers(
+    api: responses.RequestsMock, model: TogetherAIImageModel
+) -> None:
+    # The body id is the full id of the answer; X-Request-Id, when Together sent it, was the
+    # same text, and Cf-Ray carries only its 16-hex part [REC, together-images-api.md §3].
+    # When they disagree the body wins, since recorders and proxies strip the headers.
+    api.post(
+        ENDPOINT,
+        json=error_body("bad"),
+        status=400,
+        headers={"x-request-id": "header-request-id", "cf-ray": "a046745b3835a2b4-YUL"},
+    )
+    with pytest.raises(BadRequestError) as raised:
+        generate_image(model=model, prompt="p")
+    assert raised.value.request_id == RESPONSE_ID
+
+
+def test_request_id_falls_back_to_x_request_id_then_cf_ray(
+    api: responses.RequestsMock, model: TogetherAIImageModel
+) -> None:
+    api.post(
+        ENDPOINT,
+        json={"error": {"message": "no id"}},
+        status=400,
+        headers={"x-request-id": "header-request-id", "cf-ray": "a046745b3835a2b4-YUL"},
+    )
+    api.post(
+        ENDPOINT,
+        json={"error": {"message": "no id"}},
+        status=400,
+        headers={"cf-ray": "a046745b3835a2b4-YUL"},
+    )
+    with pytest.raises(BadRequestError) as first:
+        generate_image(model=model, prompt="p")
+    with pytest.raises(BadRequestError) as second:
+        generate_image(model=model, prompt="p")
+    assert first.value.request_id == "header-request-id"
+    assert second.value.request_id == "a046745b3835a2b4-YUL"
+
+
+def test_a_string_error_body_keeps_its_message(
+    api: responses.RequestsMock, model: TogetherAIImageModel
+) -> None:
+    api.post(ENDPOINT, json={"id": RESPONSE_ID, "error": "Model is overloaded"}, status=503)
+    with pytest.raises(InternalServerError) as raised:
+        generate_image(model=model, prompt="p", max_retries=0)
+    assert raised.value.message == "Model is overloaded"
+    assert raised.value.data is not None
+    assert raised.value.data.message == "Model is overloaded"
+    assert str(raised.value) == f"HTTP 503: Model is overloaded [request_id={RESPONSE_ID}]"

@@ -120,7 +120,7 @@ def test_fields_are_sent_verbatim_including_none(
         "image_loras": [{"path": "https://hf.test/l", "scale": 1}],
     }
     assert call.request.headers["X-Call"] == "1"
-    assert sent_timeout(call) == 3.0
+    assert 0 < sent_timeout(call) <= 3.0  # what is left of the deadline
 
 
 def test_errors_and_invalid_bodies(

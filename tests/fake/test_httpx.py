@@ -21,10 +21,12 @@ import pytest
 import requests
 
 from together_image_fake import NAMED_ERRORS, FakeTogether, inspect_image
+from together_image_fake._wire import FakeRequest
 
 SCHNELL = "black-forest-labs/FLUX.1-schnell"
 BODY = {"model": SCHNELL, "prompt": "a quetzal", "response_format": "base64"}
 AUTH = {"Authorization": "Bearer k"}
+AUTH_LOWER = {name.lower(): value for name, value in AUTH.items()}
 GENERATIONS = "https://api.together.xyz/v1/images/generations"
 LIBRARIES = pytest.mark.parametrize("lib", [httpx, httpx2], ids=["httpx", "httpx2"])
 
@@ -95,9 +97,13 @@ def test_the_answer_is_the_backends_bytes_and_headers(lib: ModuleType) -> None:
     with FakeTogether(seed=5) as fake:
         reply = send_sync(lib, "GET", "https://api.together.xyz/v1/models?x=1", headers=AUTH)
 
+    direct = fake.handle(
+        FakeRequest(method="GET", path="/v1/models", query="x=1", headers=AUTH_LOWER, body=b"")
+    )
     assert reply.status_code == 200
     assert reply.reason_phrase == "OK"
-    assert [entry["type"] for entry in reply.json()] == ["image"] * len(reply.json())
+    assert reply.content == direct.body
+    assert reply.headers["content-type"] == dict(direct.headers)["Content-Type"]
     assert fake.calls[0].path == "/v1/models"
 
 

@@ -223,3 +223,64 @@ def test_item_17_decorating_a_testcase_class_patches_each_test_method() -> None:
 def test_item_17_decorating_something_else_is_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match="decorates a function or a class, got int"):
         FakeTogether()(3)
+
+
+def test_the_shared_responses_mock_keeps_no_record_of_answered_requests() -> None:
+    from together_image_fake._mock import _INTERCEPTION
+
+    with FakeTogether() as fake:
+        for _ in range(5):
+            requests.get("https://api.together.xyz/v1/models", timeout=5)
+        mock = _INTERCEPTION._mock
+        assert mock is not None
+        kept = len(mock.calls) + sum(len(entry.calls) for entry in mock.registered())
+        # The fake's own, bounded log is the record; responses keeps the last request at most.
+        assert kept <= 2
+        assert len(fake.calls) == 5
+
+
+def test_intercepted_requests_skip_the_environment_scan_others_keep_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import requests.sessions
+
+    scanned: list[str] = []
+    real_scan = requests.sessions.get_environ_proxies
+
+    def scan(url: str, no_proxy: str | None = None) -> dict[str, str]:
+        scanned.append(url)
+        return real_scan(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", scan)
+    original = requests.Session.merge_environment_settings
+    with responses.RequestsMock() as mine:
+        mine.add(responses.GET, "https://example.com/x", body="mine")
+        with FakeTogether():
+            session = requests.Session()
+            session.verify = False
+            together = session.post(
+                "https://api.together.xyz/v1/images/generations", json=BODY, headers=AUTH, timeout=5
+            )
+            other = session.get("https://example.com/x", timeout=5)
+            untrusting = requests.Session()
+            untrusting.trust_env = False
+            untrusting.get("https://example.com/x", timeout=5)
+            # The session's own settings still merge as requests merges them.
+            inside = session.merge_environment_settings(
+                "https://api.together.xyz/v1/models", {"https": "http://p:1"}, None, None, None
+            )
+        session.merge_environment_settings(
+            "https://api.together.xyz/v1/models", None, None, None, None
+        )
+
+    # Proxies and CA bundles only steer real connections, which the fake never opens.
+    assert together.status_code == 200
+    assert other.text == "mine"
+    assert scanned == ["https://example.com/x", "https://api.together.xyz/v1/models"]
+    assert inside == {
+        "proxies": {"https": "http://p:1"},
+        "stream": False,
+        "verify": False,
+        "cert": None,
+    }
+    assert requests.Session.merge_environment_settings is original

@@ -13,6 +13,8 @@ from PIL import Image
 from together_image_fake import FakeImageInfo, inspect_image
 from together_image_fake._render import (
     _BACKGROUNDS,
+    _MCU_HEIGHT,
+    _RESTART_MARKER,
     Renderer,
     RenderSpec,
     _background_image,
@@ -20,6 +22,8 @@ from together_image_fake._render import (
     _draw_and_encode,
     _encode,
     _label,
+    _label_layout,
+    _scan_start,
     embed_metadata,
 )
 
@@ -225,3 +229,88 @@ def test_edits_share_a_background_only_with_the_same_input() -> None:
     assert on_red == _fresh_render(spec, red)
     assert on_blue == _fresh_render(spec, blue)
     assert _pixels(on_red) != _pixels(on_blue)
+
+
+@given(
+    width=st.integers(16, 2048),
+    height=st.integers(2 * _MCU_HEIGHT, 2048),
+    prompt=texts,
+    seed=st.integers(0, 2**32),
+    index=st.integers(0, 3),
+)
+def test_the_label_drawn_per_image_is_two_mcu_rows_at_every_size(
+    width: int, height: int, prompt: str, seed: int, index: int
+) -> None:
+    spec = replace(BASE, width=width, height=height, prompt=prompt, seed=seed, index=index)
+
+    assert _label(spec).size == (width, 2 * _MCU_HEIGHT)
+    assert _label_layout(spec).changing_height == 2 * _MCU_HEIGHT
+
+
+def _rows_after_the_band(jpeg: bytes) -> bytes:
+    """The bytes from the restart marker that closes the second MCU row to the end."""
+    return jpeg[[m.start() for m in _RESTART_MARKER.finditer(jpeg, _scan_start(jpeg))][1] :]
+
+
+@pytest.mark.parametrize(("width", "height"), [(512, 512), (1024, 768), (1792, 1008)])
+def test_a_new_prompt_seed_or_index_re_encodes_only_the_top_two_mcu_rows(
+    width: int, height: int
+) -> None:
+    first = replace(BASE, width=width, height=height)
+    other = replace(first, prompt="something else entirely", seed=99, index=3)
+
+    one, two = _draw_and_encode(first, None), _draw_and_encode(other, None)
+
+    assert one[: _scan_start(one)] == two[: _scan_start(two)]
+    assert one != two
+    assert _rows_after_the_band(one) == _rows_after_the_band(two)
+
+
+def test_the_constant_lines_show_model_and_size_and_leave_small_images_their_background() -> None:
+    large = _label_layout(replace(BASE, width=512, height=512))
+    assert large.constant_lines[0] == BASE.model
+    assert large.constant_lines[1].startswith("512x512 steps=4 ")
+    edit = _label_layout(replace(BASE, width=512, height=512, input_sha256="ab" * 32))
+    assert edit.constant_lines[2] == "edit of sha256:" + "ab" * 8
+    assert _label_layout(replace(BASE, width=128, height=128)).constant_lines == (BASE.model,)
+    small = _label_layout(BASE)  # 96x64: the changing rows only, the background below them
+    assert small.constant_lines == ()
+    assert small.height == 2 * _MCU_HEIGHT < BASE.height
+
+
+def test_an_image_that_cannot_be_asked_for_again_is_not_cached() -> None:
+    renderer = Renderer()
+
+    first = renderer.render(BASE, input_image=None, request_id="a", repeatable=False)
+    second = renderer.render(BASE, input_image=None, request_id="a", repeatable=False)
+
+    assert first == second
+    assert renderer.renders == 2
+
+
+def test_the_fake_caches_only_images_whose_request_named_the_seed() -> None:
+    import requests
+
+    from together_image_fake import FakeTogether
+
+    body = {"model": BASE.model, "prompt": "a quetzal", "width": 256, "height": 256}
+    with FakeTogether() as fake:
+        renderer = fake.responder.renderer  # type: ignore[attr-defined]
+        for _ in range(3):
+            requests.post(
+                "https://api.together.xyz/v1/images/generations",
+                json=body,
+                headers={"Authorization": "Bearer k"},
+                timeout=5,
+            ).raise_for_status()
+        assert renderer.renders == 3
+        assert not renderer._cache
+        for _ in range(3):
+            requests.post(
+                "https://api.together.xyz/v1/images/generations",
+                json={**body, "seed": 5},
+                headers={"Authorization": "Bearer k"},
+                timeout=5,
+            ).raise_for_status()
+        assert renderer.renders == 4
+        assert len(renderer._cache) == 1
