@@ -89,7 +89,7 @@ class FakeTogether:
         image_cache_bytes: Size of the rendered-image cache.
         max_concurrent_renders: How many image requests render at once (others wait); by
             default one per CPU, at most 4. Memory under load then stays bounded (48 concurrent
-            3072² ``n=4`` PNG requests: about 0.9 GB peak, the log's images included).
+            3072² ``n=4`` PNG requests: about 0.6 GB peak, the log's images included).
         responder: What answers the API routes instead of the image generator (the generator
             options above then do not apply).
     """

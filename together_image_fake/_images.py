@@ -94,7 +94,7 @@ class ImageGenerator:
         max_concurrent_renders: How many requests render (and build their answer) at once;
             others wait their turn, so the canvases, encoders and answers held at once do not
             grow with the number of clients (48 concurrent 3072² ``n=4`` PNG requests: about
-            0.9 GB peak with the default limits, the call log's 256 MB of images included).
+            0.6 GB peak with the default limits, the call log's 256 MB of images included).
     """
 
     def __init__(
