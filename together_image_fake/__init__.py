@@ -1,15 +1,16 @@
 """together_image_fake: a faithful, offline fake of Together AI's image endpoint.
 
 Architecture: three layers, imports pointing down only (``tests/fake/test_layout.py`` checks it).
-The *core* is plain Python with no I/O and no knowledge of hosts: ``_errors`` (one base error,
-the real API errors, one error-to-response function), ``_state`` (faults, call log, rate windows,
-account, one lock), ``_validate``, ``_render``, ``_wire``, ``_catalog``, ``_images`` (the image
-generator: the API's answers and their header recipes), ``_routes`` (the one route table) and
-``_backend`` (``FakeTogether``: a small façade over the state and a *responder*). *Responders*
-answer the API routes: the image generator, ``_replay`` (a cassette) and ``_record`` (an upstream
-proxy, and the recorder). *Shells* host the fake and are each the only importer of their outside
-library: ``_mock`` (requests via ``responses``), ``_http`` + ``_server`` (sockets), ``wsgi``,
-``_settings`` (``TOGETHER_FAKE_*``), ``_cli``, ``pytest_plugin``, ``strategies`` (Hypothesis).
+The *core* is plain Python with no I/O and no knowledge of hosts: ``_errors`` (one base error, the
+real API errors, one error-to-response function), ``_state`` (faults, call log, rate windows,
+account, one lock), ``_calls`` (the log's records, redaction, eviction notes), ``_validate``,
+``_render``, ``_wire``, ``_catalog``, ``_images`` (the image generator: the API's answers and their
+header recipes), ``_routes`` (the one route table) and ``_backend`` (``FakeTogether``: a small
+façade over the state and a *responder*). *Responders* answer the API routes: the image generator,
+``_replay`` (a cassette) and ``_record`` (an upstream proxy, and the recorder). *Shells* host the
+fake and are each the only importer of their outside library: ``_mock`` (requests via
+``responses``), ``_http`` + ``_server`` (sockets), ``wsgi``, ``_settings`` (``TOGETHER_FAKE_*``),
+``_cli``, ``pytest_plugin``, ``strategies`` (Hypothesis).
 Data flows one way: adapter → ``FakeRequest`` → routes → responder (validate → faults → render,
 recording into the state) → ``FakeResponse`` → adapter.
 
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from together_image_fake._backend import FakeTogether
+    from together_image_fake._calls import FakeCall
     from together_image_fake._cassette import Cassette
     from together_image_fake._catalog import CATALOG, Catalog, ModelSpec, Rule, SizeRange
     from together_image_fake._errors import NAMED_ERRORS
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from together_image_fake._render import FakeImageInfo, inspect_image
     from together_image_fake._replay import CassetteMismatchError, CassettePlayer
     from together_image_fake._server import FakeTogetherServer
-    from together_image_fake._state import FakeCall, Fault
+    from together_image_fake._state import Fault
     from together_image_fake._wire import FakeRequest, FakeResponse
 
 _EXPORTS: dict[str, str] = {
@@ -44,7 +46,7 @@ _EXPORTS: dict[str, str] = {
     "CassettePlayer": "_replay",
     "CassetteRecorder": "_record",
     "Catalog": "_catalog",
-    "FakeCall": "_state",
+    "FakeCall": "_calls",
     "FakeImageInfo": "_render",
     "FakeRequest": "_wire",
     "FakeResponse": "_wire",

@@ -18,16 +18,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from together_image_fake import _routes
 from together_image_fake._activation import Interception, decorate
+from together_image_fake._calls import FakeCall
 from together_image_fake._catalog import Catalog, ModelSpec
 from together_image_fake._errors import FakeAPIError
 from together_image_fake._images import (
+    DEFAULT_MAX_CONCURRENT_RENDERS,
     DEFAULT_UNSAFE_TERMS,
     AccountTexts,
     ImageGenerator,
     RateLimitMode,
 )
 from together_image_fake._routes import Responder
-from together_image_fake._state import FakeCall, FakeState, Fault, FaultKind
+from together_image_fake._state import FakeState, Fault, FaultKind
 from together_image_fake._validate import RemoteImagePolicy, decode_input_image
 from together_image_fake._wire import FakeRequest, FakeResponse
 
@@ -85,6 +87,9 @@ class FakeTogether:
         max_calls: How many calls the log keeps.
         max_image_bytes: How many bytes of images the log keeps (oldest dropped first).
         image_cache_bytes: Size of the rendered-image cache.
+        max_concurrent_renders: How many image requests render at once (others wait); by
+            default one per CPU, at most 4. Memory under load then stays bounded (48 concurrent
+            3072² ``n=4`` PNG requests: about 0.6 GB peak, the log's images included).
         responder: What answers the API routes instead of the image generator (the generator
             options above then do not apply).
     """
@@ -111,6 +116,7 @@ class FakeTogether:
         max_calls: int = 10_000,
         max_image_bytes: int = 256 * 1024 * 1024,
         image_cache_bytes: int = 64 * 1024 * 1024,
+        max_concurrent_renders: int = DEFAULT_MAX_CONCURRENT_RENDERS,
         responder: Responder | None = None,
     ) -> None:
         clock = clock or time.time
@@ -139,7 +145,9 @@ class FakeTogether:
             account_texts=account_texts,
             clock=clock,
             image_cache_bytes=image_cache_bytes,
+            max_concurrent_renders=max_concurrent_renders,
         )
+        self.max_concurrent_renders = max_concurrent_renders
         self._sleep = sleep or time.sleep
         self._interception = Interception(self, base_urls)
 

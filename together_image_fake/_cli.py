@@ -15,6 +15,7 @@ instead of the command line, where ``ps`` shows them; a reader that stops early
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
@@ -31,7 +32,12 @@ from typing import Any, TextIO
 from together_image_fake._backend import FakeTogether
 from together_image_fake._http import DEFAULT_MAX_BODY_BYTES
 from together_image_fake._interactions import CassetteError
-from together_image_fake._record import DEFAULT_UPSTREAM, CassetteRecorder, TogetherProxy
+from together_image_fake._record import (
+    DEFAULT_FORWARD_ROUTES,
+    DEFAULT_UPSTREAM,
+    CassetteRecorder,
+    TogetherProxy,
+)
 from together_image_fake._replay import CassettePlayer
 from together_image_fake._server import FakeTogetherServer
 from together_image_fake._settings import FakeSettings, build_fake
@@ -77,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="enforce the inferred ([INF]) validation rules too, or relax them (default: strict)",
     )
     serve.add_argument(
+        "--max-concurrent-renders",
+        type=int,
+        default=None,
+        metavar="N",
+        help="image requests rendered at once, the others wait: bounds memory under load "
+        "(default: one per CPU, at most 4)",
+    )
+    serve.add_argument(
         "--serve-retired",
         action="store_true",
         help="also serve the models the real API has retired (FLUX.1 [dev], Schnell Free...)",
@@ -110,15 +124,64 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_bind_arguments(parser: argparse.ArgumentParser, *, default_port: int) -> None:
-    """Add ``--host`` (loopback by default) and ``--port`` to a command that serves over HTTP."""
+    """Add ``--host`` (loopback by default), ``--port`` and ``--allow-host`` to a command that
+    serves over HTTP."""
     parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+        "--host",
+        type=_bind_host,
+        default="127.0.0.1",
+        help="interface to bind (default: %(default)s); any other than loopback is warned about",
     )
     parser.add_argument(
         "--port",
         type=int,
         default=default_port,
         help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        dest="allowed_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name, besides loopback ones and --host, that may reach the control API and "
+        "dashboard, e.g. a container's service name (repeatable; * allows any)",
+    )
+
+
+def _bind_host(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected an interface to bind, such as 127.0.0.1, got {text!r}"
+        )
+    return text.strip()
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine (``localhost``, 127.0.0.0/8,
+    ``::1``)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_if_exposed(host: str) -> None:
+    if is_loopback_host(host):
+        return
+    # Loud on purpose: a fake on every interface hands its call log (prompts, bodies, images)
+    # and its control API to anyone who can reach the port.
+    print(
+        f"WARNING: --host {host} is not a loopback address: the fake answers every machine that "
+        "can reach this one, and anyone there can read its call log (prompts, request bodies, "
+        "images) and queue faults or reset it. Use --host 127.0.0.1 unless that is what you "
+        f"want (e.g. inside a container). The control API still answers only loopback names and "
+        f"{host!r}; add others with --allow-host.",
+        file=sys.stderr,
+        flush=True,
     )
 
 
@@ -249,10 +312,17 @@ def report_error(message: object) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.max_concurrent_renders is not None and args.max_concurrent_renders < 1:
+        print(
+            f"error: --max-concurrent-renders must be >= 1, got {args.max_concurrent_renders}",
+            file=sys.stderr,
+        )
+        return 2
     settings = FakeSettings(
         api_keys=tuple(args.api_keys),
         seed=args.seed,
         strict=args.strict,
+        max_concurrent_renders=args.max_concurrent_renders,
         serve_retired=args.serve_retired,
     )
 
@@ -277,6 +347,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         max_body_bytes=args.max_body_bytes,
         announce=announce,
+        allowed_hosts=args.allowed_hosts,
     )
 
 
@@ -287,6 +358,7 @@ def serve_until_signalled(
     port: int,
     announce: Callable[[FakeTogetherServer], None],
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    allowed_hosts: Sequence[str] = (),
 ) -> int:
     """Serve ``fake`` on loopback until SIGINT or SIGTERM (``serve``, ``record``, ``replay``).
 
@@ -296,6 +368,7 @@ def serve_until_signalled(
         port: Port to bind; 0 picks a free one.
         announce: Prints the command's first stdout lines once the server listens (flushed).
         max_body_bytes: Largest request body accepted.
+        allowed_hosts: More host names that may reach the control API (``--allow-host``).
 
     Returns:
         0 after a clean stop, 1 when the address cannot be bound, 2 for an impossible port.
@@ -303,7 +376,10 @@ def serve_until_signalled(
     if not 0 <= port <= 65535:
         print(f"error: --port must be between 0 and 65535, got {port}", file=sys.stderr)
         return 2
-    server = FakeTogetherServer(fake, host=host, port=port, max_body_bytes=max_body_bytes)
+    _warn_if_exposed(host)
+    server = FakeTogetherServer(
+        fake, host=host, port=port, max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts
+    )
     handler = _request_log_handler(sys.stderr)
     server_logger = logging.getLogger("together_image_fake.server")
     server_logger.addHandler(handler)
@@ -423,7 +499,17 @@ def add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     record.add_argument(
         "--api-key-from-env",
         action="store_true",
-        help="send TOGETHER_API_KEY upstream for requests that carry no key",
+        help="send TOGETHER_API_KEY upstream for requests that carry no key (only requests from "
+        "this machine, without a foreign Origin, on the forwarded routes are relayed at all)",
+    )
+    record.add_argument(
+        "--forward-route",
+        dest="forward_routes",
+        action="append",
+        default=[],
+        metavar='"METHOD /PATH"',
+        help="forward this route too, besides image generation, /v1/models and /shrt/{id} "
+        '(repeatable), e.g. "POST /v1/files"',
     )
     record.set_defaults(run=_run_record)
 
@@ -441,6 +527,7 @@ def _run_record(args: argparse.Namespace) -> int:
             args.upstream,
             recorder=recorder,
             api_key=os.environ.get("TOGETHER_API_KEY") if args.api_key_from_env else None,
+            forward_routes=(*DEFAULT_FORWARD_ROUTES, *args.forward_routes),
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -449,6 +536,7 @@ def _run_record(args: argparse.Namespace) -> int:
         proxy,
         host=args.host,
         port=args.port,
+        allowed_hosts=args.allowed_hosts,
         announce=lambda server: print(
             f"Recording to {args.cassette}: proxy at {server.base_url} -> {args.upstream}",
             flush=True,
@@ -515,6 +603,7 @@ def _run_replay(args: argparse.Namespace) -> int:
         player,
         host=args.host,
         port=args.port,
+        allowed_hosts=args.allowed_hosts,
         announce=lambda server: print(
             f"Replaying {args.cassette} ({count} interactions) at {server.base_url}", flush=True
         ),

@@ -3,13 +3,18 @@
 Both turn what arrived into the same ``FakeRequest``: the request target split into path, query and
 the origin it names; the ``Host`` header checked before it becomes the origin of absolute URLs; one
 rule for ``Content-Length``; header names lower-cased with repeats joined. ``answer()`` is the
-"ask the fake, else answer the real 500" step both hosts take. Nothing here opens a socket.
+"ask the fake, else answer the real 500" step both hosts take. ``control_refusal()`` keeps other
+web pages away from the control API (``/_fake/…``): only loopback host names and the host actually
+bound reach it (no DNS rebinding), and requests that change state must come from no page or the
+fake's own (no foreign ``Origin``) and be JSON (no cross-site "simple" form or text posts).
+Nothing here opens a socket.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from urllib.parse import urlsplit
 
 from together_image_fake._errors import RequestRejected, gateway_error_response, server_error
@@ -20,6 +25,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_HOLD_S",
     "RequestRejected",
     "answer",
+    "control_refusal",
     "lower_headers",
     "origin_for",
     "parse_content_length",
@@ -139,3 +145,83 @@ def lower_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers
+
+
+LOOPBACK_NAMES: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+"""Host names the control API always answers (every 127.0.0.0/8 address too)."""
+_READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
+_JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+
+
+def control_refusal(
+    request: FakeRequest, *, bound_host: str, allowed_hosts: Collection[str] = ()
+) -> RequestRejected | None:
+    """Why a control-API request must be refused, or ``None`` (and ``None`` for other paths).
+
+    Args:
+        request: The parsed request.
+        bound_host: The host the server bound (``127.0.0.1``, ``0.0.0.0``…), always allowed.
+        allowed_hosts: More host names to allow (e.g. a container's service name); ``"*"``
+            allows every name.
+
+    Returns:
+        403 for a ``Host`` that is neither loopback, the bound host nor allowed, or for a state
+        change whose ``Origin`` is not the fake's own; 415 for a state change with a body that is
+        not ``application/json``. A state change with no body (``curl -X POST …/_fake/reset``;
+        WSGI servers may call it ``text/plain``) and a same-origin page (the dashboard) pass.
+    """
+    if request.path != "/_fake" and not request.path.startswith("/_fake/"):
+        return None
+    host = request.headers.get("host")
+    if host is not None and not _host_allowed(host, bound_host, allowed_hosts):
+        names = ", ".join(dict.fromkeys((*LOOPBACK_NAMES, bound_host, *allowed_hosts)))
+        return RequestRejected(
+            403,
+            f"Host {host.strip()[:200]!r} is not allowed for the control API: expected one of "
+            f"{names} (another page may be trying DNS rebinding). Allow more names with "
+            "--allow-host NAME (FakeTogetherServer(allowed_hosts=[...]), "
+            "TOGETHER_FAKE_ALLOWED_HOSTS).",
+        )
+    if request.method in _READ_ONLY:
+        return None
+    origin = request.headers.get("origin")
+    if origin is not None and origin.strip().lower() != request.origin.lower():
+        return RequestRejected(
+            403,
+            f"Cross-origin control request refused: expected no Origin or this fake's own "
+            f"({request.origin}), got Origin {origin.strip()[:200]!r}.",
+        )
+    content_type = request.headers.get("content-type")
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if request.body and not _JSON_TYPE.match(media_type):
+        return RequestRejected(
+            415,
+            "Control requests that change state take JSON: expected Content-Type "
+            f"application/json, got {content_type!r} (with curl, add "
+            "-H 'Content-Type: application/json').",
+        )
+    return None
+
+
+def _host_allowed(host: str, bound_host: str, allowed_hosts: Collection[str]) -> bool:
+    if "*" in allowed_hosts:
+        return True
+    name = _host_name(host)
+    if name in LOOPBACK_NAMES or name == _host_name(bound_host):
+        return True
+    if any(name == _host_name(allowed) for allowed in allowed_hosts):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(host: str) -> str:
+    """The lower-cased name of ``host[:port]`` (IPv6 in brackets, as in a ``Host`` header)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    if host.count(":") > 1:
+        return f"[{host}]"  # a bare IPv6 address, as a bound host is given
+    return host.split(":", 1)[0]

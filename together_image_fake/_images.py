@@ -13,10 +13,13 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Literal
 
+from together_image_fake._calls import CallDetails, sha256_hex
 from together_image_fake._catalog import ModelSpec, recorded_listing
 from together_image_fake._errors import (
     CREDIT_LIMIT_MESSAGE,
@@ -32,14 +35,7 @@ from together_image_fake._errors import (
     safety_checker,
 )
 from together_image_fake._render import MEDIA_TYPES, Renderer, RenderSpec
-from together_image_fake._state import (
-    TIER_IMAGES_PER_MINUTE,
-    CallDetails,
-    FakeState,
-    Fault,
-    RequestContext,
-    sha256_hex,
-)
+from together_image_fake._state import TIER_IMAGES_PER_MINUTE, FakeState, Fault, RequestContext
 from together_image_fake._validate import (
     MAX_JSON_DEPTH,
     GenerationRequest,
@@ -74,6 +70,10 @@ LISTING_CONTENT_TYPE = "application/json"
 DEFAULT_UNSAFE_TERMS: tuple[str, ...] = ("nsfw",)
 """Prompt words that trip the fake's safety checker unless disabled (a test hook [INF])."""
 
+DEFAULT_MAX_CONCURRENT_RENDERS = max(1, min(4, os.cpu_count() or 1))
+"""Image requests rendered at once by default: one per CPU, at most 4 (rendering is CPU-bound,
+so more in flight buy no speed, only memory; the rest wait their turn)."""
+
 
 class ImageGenerator:
     """The responder that answers like the real API: validate, apply faults, render.
@@ -91,6 +91,10 @@ class ImageGenerator:
         account_texts: ``"2026"`` or ``"2025"`` wording of the account errors (402).
         clock: The fake's clock (``X-Api-Call-*`` timestamps).
         image_cache_bytes: Size of the rendered-image cache.
+        max_concurrent_renders: How many requests render (and build their answer) at once;
+            others wait their turn, so the canvases, encoders and answers held at once do not
+            grow with the number of clients (48 concurrent 3072² ``n=4`` PNG requests: about
+            0.6 GB peak with the default limits, the call log's 256 MB of images included).
     """
 
     def __init__(
@@ -108,11 +112,20 @@ class ImageGenerator:
         account_texts: AccountTexts = "2026",
         clock: Callable[[], float],
         image_cache_bytes: int,
+        max_concurrent_renders: int = DEFAULT_MAX_CONCURRENT_RENDERS,
     ) -> None:
         if rate_limits not in ("off", "model", "all"):
             raise ValueError(f"rate_limits must be 'off', 'model' or 'all', got {rate_limits!r}")
         if remote_images not in ("record", "reject"):
             raise ValueError(f"remote_images must be 'record' or 'reject', got {remote_images!r}")
+        if (
+            isinstance(max_concurrent_renders, bool)
+            or not isinstance(max_concurrent_renders, int)
+            or max_concurrent_renders < 1
+        ):
+            raise ValueError(
+                f"max_concurrent_renders must be an int >= 1, got {max_concurrent_renders!r}"
+            )
         self.seed = seed
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
         self.strict = strict
@@ -129,6 +142,8 @@ class ImageGenerator:
         )
         self.clock = clock
         self.renderer = Renderer(cache_bytes=image_cache_bytes)
+        self.max_concurrent_renders = max_concurrent_renders
+        self._render_slots = threading.BoundedSemaphore(max_concurrent_renders)
 
     # ---- the responder interface (called by the route table) ----------------------------------
 
@@ -320,6 +335,19 @@ class ImageGenerator:
             remote_images=state.remote_images(),
             remote_policy=self.remote_image_policy,
         )
+        # The work starts (X-Api-Call-Start) once a render slot is free, as a queued job would.
+        with self._render_slots:
+            return self._render_answer(request, state, ctx, details, valid)
+
+    def _render_answer(
+        self,
+        request: FakeRequest,
+        state: FakeState,
+        ctx: RequestContext,
+        details: CallDetails,
+        valid: GenerationRequest,
+    ) -> tuple[FakeResponse, CallDetails]:
+        spec = valid.spec
         call_start = self.clock()
         limit_headers = self._take_rate_slot(state, spec, ctx.received)
         self._check_safety(valid)
@@ -327,15 +355,17 @@ class ImageGenerator:
         images = [
             self.renderer.render(
                 _render_spec(valid, seed=seed, index=index, fake_seed=self.seed),
-                input_image=valid.input_image.data if valid.input_image else None,
-                references=tuple(image.data for image in valid.references),
+                input_image=valid.input_image.pixels if valid.input_image else None,
+                references=tuple(image.pixels for image in valid.references),
                 request_id=ctx.ids.request_id,
                 # Only a request that names its seed can ask for the same image again.
                 repeatable=valid.seed is not None,
             )
             for index in range(valid.n)
         ]
-        items, urls = self._items(valid, images, state, ctx, request.origin)
+        items, urls = _data_items(
+            valid, len(images), state, ctx, request.origin, type_field=self.type_field
+        )
         edit = valid.input_image
         details = replace(
             details,
@@ -350,7 +380,7 @@ class ImageGenerator:
             input_sha256=edit.sha256 if edit else None,
             reference_sha256s=tuple(image.sha256 for image in valid.references),
         )
-        state.charge(_cost(valid))
+        state.charge(ctx, _cost(valid))
         payload = {"id": ctx.ids.request_id, "model": spec.id, "object": "list", "data": items}
         # The real API echoes the requested model string [REC]; the catalog id is the same string.
         body_bytes = json_bytes(payload)
@@ -360,40 +390,6 @@ class ImageGenerator:
         headers.update(limit_headers)
         response = FakeResponse(status=200, headers=sorted_headers(headers), body=body_bytes)
         return response, details
-
-    def _items(
-        self,
-        valid: GenerationRequest,
-        images: list[bytes],
-        state: FakeState,
-        ctx: RequestContext,
-        origin: str,
-    ) -> tuple[list[dict[str, Any]], list[str]]:
-        items: list[dict[str, Any]] = []
-        urls: list[str] = []
-        for index in range(len(images)):
-            if valid.spec.timings.value == "milliseconds":
-                timings: dict[str, Any] = {"inference": ctx.rng.randint(1500, 18000)}
-            else:
-                timings = {"inference": ctx.rng.uniform(0.09, 1.09)}
-            if valid.response_format == "url":
-                ident = short_id(ctx.rng)
-                url = f"{origin}/shrt/{ident}"
-                urls.append(url)
-                state.register_short_id(ident, ctx.seq, index)
-                content: dict[str, Any] = {"url": url}
-                if self.type_field:
-                    content["type"] = "url"
-            else:
-                # Left empty here; splice_base64 writes the text into the serialized body.
-                content = {"b64_json": ""}
-                if self.type_field:
-                    content["type"] = "b64_json"
-            if valid.spec.item_order.value == "timings_first":
-                items.append({"timings": timings, "index": index, **content})
-            else:
-                items.append({"index": index, **content, "timings": timings})
-        return items, urls
 
     def _fault_response(
         self, fault: Fault, state: FakeState, ctx: RequestContext, model: str | None
@@ -463,6 +459,44 @@ class ImageGenerator:
         words = valid.prompt.lower()
         if any(term in words for term in self.unsafe_terms):
             raise safety_checker()
+
+
+def _data_items(
+    valid: GenerationRequest,
+    count: int,
+    state: FakeState,
+    ctx: RequestContext,
+    origin: str,
+    *,
+    type_field: bool,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The answer's ``data`` items (key order and timings per model family [REC]), and the
+    ``/shrt/`` URLs of a URL-mode answer, each registered with the state."""
+    items: list[dict[str, Any]] = []
+    urls: list[str] = []
+    for index in range(count):
+        if valid.spec.timings.value == "milliseconds":
+            timings: dict[str, Any] = {"inference": ctx.rng.randint(1500, 18000)}
+        else:
+            timings = {"inference": ctx.rng.uniform(0.09, 1.09)}
+        if valid.response_format == "url":
+            ident = short_id(ctx.rng)
+            url = f"{origin}/shrt/{ident}"
+            urls.append(url)
+            state.register_short_id(ctx, ident, index)
+            content: dict[str, Any] = {"url": url}
+            if type_field:
+                content["type"] = "url"
+        else:
+            # Left empty here; splice_base64 writes the text into the serialized body.
+            content = {"b64_json": ""}
+            if type_field:
+                content["type"] = "b64_json"
+        if valid.spec.item_order.value == "timings_first":
+            items.append({"timings": timings, "index": index, **content})
+        else:
+            items.append({"index": index, **content, "timings": timings})
+    return items, urls
 
 
 def _cost(valid: GenerationRequest) -> float:

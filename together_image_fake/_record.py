@@ -17,9 +17,11 @@ outbound connections.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -34,6 +36,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from together_image_fake._backend import FakeTogether
+from together_image_fake._calls import CallDetails
 from together_image_fake._cassette import (
     BlobPolicy,
     Cassette,
@@ -41,6 +44,7 @@ from together_image_fake._cassette import (
     json_style_of,
     render_json,
 )
+from together_image_fake._errors import FakeAPIError, error_response
 from together_image_fake._interactions import (
     CassetteError,
     Interaction,
@@ -49,11 +53,18 @@ from together_image_fake._interactions import (
 )
 from together_image_fake._mounts import BaseURL
 from together_image_fake._secrets import Scrubber, secrets_from_environment
-from together_image_fake._state import CallDetails, FakeState
+from together_image_fake._state import FakeState
 from together_image_fake._wire import HOP_BY_HOP, FakeRequest, FakeResponse, ResponseAction
 
 DEFAULT_UPSTREAM = "https://api.together.ai/v1"
 """The real API's current base URL [DOC OPENAPI servers, 2026-04]."""
+
+DEFAULT_FORWARD_ROUTES: tuple[str, ...] = (
+    "POST /v1/images/generations",
+    "GET /v1/models",
+    "GET /shrt/{id}",
+)
+"""The routes the recording proxy forwards: the ones the toolkit records and replays."""
 
 PLACEHOLDER_KEYS: tuple[str, ...] = ("together-fake-key",)
 """Keys the pytest fixtures send when a test gives none; the proxy swaps them for the real key."""
@@ -412,9 +423,14 @@ class UpstreamProxy:
         timeout_s: Read timeout for upstream answers (image models can take 20 s and more).
         cdn_origin: Where ``/shrt/<id>`` image downloads go; by default the real CDN
             (``https://api.together.ai``) for a Together upstream, else the upstream's origin.
+        forward_routes: The ``"METHOD /path"`` routes forwarded (``{name}`` matches one path
+            segment); others get a 404 and never reach the upstream. Only callers on this
+            machine (in-process, or a loopback address) without a foreign ``Origin`` are
+            forwarded at all, so neither another machine nor a web page can spend the key.
 
     Raises:
-        ValueError: If ``upstream`` is not an ``http(s)`` URL.
+        ValueError: If ``upstream`` is not an ``http(s)`` URL, or a route is not
+            ``"METHOD /path"``.
     """
 
     def __init__(
@@ -425,8 +441,11 @@ class UpstreamProxy:
         api_key: str | None = None,
         timeout_s: float = _PROXY_TIMEOUT_S,
         cdn_origin: str | None = None,
+        forward_routes: Iterable[str] = DEFAULT_FORWARD_ROUTES,
     ) -> None:
         base = BaseURL.parse(upstream, expected=f"upstream base URL like {DEFAULT_UPSTREAM}")
+        self.forward_routes = tuple(forward_routes)
+        self._route_patterns = [_route_pattern(route) for route in self.forward_routes]
         self.upstream = upstream.rstrip("/")
         self.recorder = recorder
         self._api_key = api_key
@@ -473,9 +492,44 @@ class UpstreamProxy:
         """Forward any other API path."""
         return self.forward(request, state)
 
+    def refusal(self, request: FakeRequest) -> FakeAPIError | None:
+        """Why ``request`` must not go upstream (a route not recorded, a caller elsewhere or a
+        web page of another origin), or ``None``."""
+        if not any(
+            pattern.match(f"{request.method} {request.path}") for pattern in self._route_patterns
+        ):
+            return FakeAPIError(
+                404,
+                f"{request.method} {request.path} is not forwarded upstream: the recording proxy "
+                f"forwards only {', '.join(self.forward_routes)} (more with forward_routes=... "
+                "or record --forward-route).",
+                code="not_found",
+                stage="gateway",
+            )
+        if not _is_local(request.peer):
+            return FakeAPIError(
+                403,
+                f"Not forwarded: the recording proxy relays requests from this machine only, "
+                f"got one from {request.peer!r}.",
+                stage="gateway",
+            )
+        origin = request.headers.get("origin")
+        if origin is not None and origin.strip().lower() != request.origin.lower():
+            return FakeAPIError(
+                403,
+                f"Not forwarded: a request from a web page of another origin "
+                f"({origin.strip()[:200]!r}) could spend the recording key.",
+                stage="gateway",
+            )
+        return None
+
     def forward(self, request: FakeRequest, state: FakeState) -> FakeResponse:
         """Send ``request`` upstream, record the exchange, log the call and return the answer."""
         ctx = state.begin()
+        refused = self.refusal(request)
+        if refused is not None:
+            response = error_response(refused, request_id=ctx.ids.request_id)
+            return state.record(ctx, request, response, CallDetails(error=refused.summary()))
         url = self.target_url(request)
         headers = self._forward_headers(request.headers)
         try:
@@ -496,7 +550,13 @@ class UpstreamProxy:
                 error, urllib3.exceptions.NewConnectionError
             )
             action: ResponseAction = "timeout" if timed_out else "reset"
-            logger.warning("upstream %s %s failed: %s", request.method, url, type(error).__name__)
+            # Without the query string: it may hold a key.
+            logger.warning(
+                "upstream %s %s failed: %s",
+                request.method,
+                url.split("?", 1)[0],
+                type(error).__name__,
+            )
             if self.recorder is not None:
                 self.recorder.add(
                     method=request.method,
@@ -535,6 +595,27 @@ class UpstreamProxy:
         return forwarded
 
 
+def _route_pattern(route: str) -> re.Pattern[str]:
+    method, _, template = route.strip().partition(" ")
+    if not method.isalpha() or not template.startswith("/"):
+        raise ValueError(
+            f'Expected a route as "METHOD /path", e.g. "POST /v1/files", got {route!r}'
+        )
+    parts = re.split(r"(\{\w+\})", template.strip())
+    path = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    return re.compile(f"^{re.escape(method.upper())} {path}$")
+
+
+def _is_local(peer: str | None) -> bool:
+    """Whether a caller is on this machine: in-process (no peer) or a loopback address."""
+    if peer is None:
+        return True
+    try:
+        return ipaddress.ip_address(peer.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def _json_or_none(body: bytes) -> Any:
     try:
         return json_loads(body) if body else None
@@ -561,9 +642,12 @@ class TogetherProxy(FakeTogether):
         timeout_s: Read timeout for upstream answers.
         base_urls: Extra base URLs to intercept in-process.
         cdn_origin: Where ``/shrt/<id>`` image downloads go (see ``UpstreamProxy``).
+        forward_routes: The ``"METHOD /path"`` routes forwarded (by default the ones the toolkit
+            records: image generation, the model list, ``/shrt/`` images); only callers on this
+            machine without a foreign ``Origin`` are forwarded (see ``UpstreamProxy``).
 
     Raises:
-        ValueError: If ``upstream`` is not an ``http(s)`` URL.
+        ValueError: If ``upstream`` is not an ``http(s)`` URL or a route is malformed.
     """
 
     def __init__(
@@ -575,8 +659,11 @@ class TogetherProxy(FakeTogether):
         timeout_s: float | None = None,
         base_urls: Sequence[str] = (),
         cdn_origin: str | None = None,
+        forward_routes: Iterable[str] | None = None,
     ) -> None:
         options: dict[str, Any] = {"recorder": recorder, "api_key": api_key}
+        if forward_routes is not None:
+            options["forward_routes"] = forward_routes
         if upstream is not None:
             options["upstream"] = upstream
         if timeout_s is not None:

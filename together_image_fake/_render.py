@@ -37,6 +37,8 @@ from PIL import Image, ImageDraw, ImageFont
 OutputFormat = Literal["jpeg", "png"]
 
 METADATA_KEY = "together-image-fake"
+InputPixels = bytes | Image.Image
+"""An edit's input image: encoded bytes, or pixels already decoded."""
 _KEY_BYTES = METADATA_KEY.encode("ascii")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FIELD_SIDE = 64  # the colour field is drawn at most this big, then enlarged
@@ -228,16 +230,17 @@ class Renderer:
         self,
         spec: RenderSpec,
         *,
-        input_image: bytes | None,
+        input_image: InputPixels | None,
         request_id: str | None,
-        references: tuple[bytes, ...] = (),
+        references: tuple[InputPixels, ...] = (),
         repeatable: bool = True,
     ) -> bytes:
         """Return the encoded image for ``spec`` with its metadata.
 
         Args:
             spec: What to draw.
-            input_image: The decoded-to-bytes input image of an edit (its SHA-256 is in ``spec``).
+            input_image: The input image of an edit (its SHA-256 is in ``spec``): decoded
+                pixels, as validation leaves them, or the encoded bytes.
             request_id: The response id to embed.
             references: The known reference images (their SHA-256s are in ``spec``); the image
                 is drawn from them, side by side, as an edit is drawn from its input.
@@ -332,7 +335,7 @@ _BACKGROUNDS = _BackgroundCache(_BACKGROUND_CACHE_BYTES)
 
 
 def _background_key(
-    spec: RenderSpec, input_image: bytes | None, references: tuple[bytes, ...] = ()
+    spec: RenderSpec, input_image: InputPixels | None, references: tuple[InputPixels, ...] = ()
 ) -> tuple[object, ...]:
     """What the background and the label's layout depend on: not the prompt, seed, index or
     negative prompt, which only the label (and the metadata) show.
@@ -342,7 +345,8 @@ def _background_key(
     """
     input_sha256 = spec.input_sha256
     if input_image is not None and input_sha256 is None:
-        input_sha256 = hashlib.sha256(input_image).hexdigest()
+        encoded = input_image.tobytes() if isinstance(input_image, Image.Image) else input_image
+        input_sha256 = hashlib.sha256(encoded).hexdigest()
     return (
         spec.model,
         spec.width,
@@ -358,7 +362,7 @@ def _background_key(
 
 
 def _draw_and_encode(
-    spec: RenderSpec, input_image: bytes | None, references: tuple[bytes, ...] = ()
+    spec: RenderSpec, input_image: InputPixels | None, references: tuple[InputPixels, ...] = ()
 ) -> bytes:
     """Encode ``spec``'s image: the cached background under a freshly drawn label."""
     key = _background_key(spec, input_image, references)
@@ -384,8 +388,8 @@ def _draw_and_encode(
 def _build_background(
     key: tuple[object, ...],
     spec: RenderSpec,
-    input_image: bytes | None,
-    references: tuple[bytes, ...] = (),
+    input_image: InputPixels | None,
+    references: tuple[InputPixels, ...] = (),
 ) -> _Background:
     image = _background_image(key, spec, input_image, references)
     band_height = -(-_label_layout(spec).changing_height // _MCU_HEIGHT) * _MCU_HEIGHT
@@ -405,8 +409,8 @@ def _build_background(
 def _background_image(
     key: tuple[object, ...],
     spec: RenderSpec,
-    input_image: bytes | None,
-    references: tuple[bytes, ...] = (),
+    input_image: InputPixels | None,
+    references: tuple[InputPixels, ...] = (),
 ) -> Image.Image:
     """The whole background at full size, its colours drawn from ``key``, under the label's
     constant lines (the rows above them are left to ``_label``)."""
@@ -424,13 +428,17 @@ def _background_image(
     return image
 
 
-def _side_by_side(images: tuple[bytes, ...]) -> bytes:
+def _side_by_side(images: tuple[InputPixels, ...]) -> bytes:
     """The reference images as one strip each, left to right (PNG bytes)."""
     strip = _FIELD_SIDE // max(1, len(images)) or 1
     canvas = Image.new("RGB", (strip * len(images), _FIELD_SIDE))
     for number, data in enumerate(images):
-        with Image.open(io.BytesIO(data)) as source:
-            part = source.convert("RGB").resize((strip, _FIELD_SIDE), Image.Resampling.BILINEAR)
+        if isinstance(data, Image.Image):
+            # Decoded once, by validation.
+            part = data.convert("RGB").resize((strip, _FIELD_SIDE), Image.Resampling.BILINEAR)
+        else:
+            with Image.open(io.BytesIO(data)) as source:
+                part = source.convert("RGB").resize((strip, _FIELD_SIDE), Image.Resampling.BILINEAR)
         canvas.paste(part, (number * strip, 0))
     buffer = io.BytesIO()
     canvas.save(buffer, "PNG")
@@ -451,13 +459,17 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def _background(
-    rng: random.Random, size: tuple[int, int], input_image: bytes | None
+    rng: random.Random, size: tuple[int, int], input_image: InputPixels | None
 ) -> Image.Image:
     tint = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
     small = (min(size[0], _FIELD_SIDE), min(size[1], _FIELD_SIDE))
     if input_image is not None:
-        with Image.open(io.BytesIO(input_image)) as source:
-            base = source.convert("RGB").resize(small, Image.Resampling.BILINEAR)
+        if isinstance(input_image, Image.Image):
+            # Decoded once, by validation: a large input is not decoded a second time.
+            base = input_image.convert("RGB").resize(small, Image.Resampling.BILINEAR)
+        else:
+            with Image.open(io.BytesIO(input_image)) as source:
+                base = source.convert("RGB").resize(small, Image.Resampling.BILINEAR)
         # Visibly derived from the input; the label tells seeds and indexes apart.
         field = Image.blend(base, Image.new("RGB", small, tint), 0.25)
     else:

@@ -25,11 +25,12 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from together_image_fake._backend import FakeTogether
+from together_image_fake._calls import CallDetails
 from together_image_fake._cassette import Cassette, api_path
 from together_image_fake._errors import FakeAPIError, error_response
 from together_image_fake._interactions import CassetteError, Interaction
 from together_image_fake._secrets import SCRUBBED
-from together_image_fake._state import CallDetails, FakeState
+from together_image_fake._state import FakeState
 from together_image_fake._wire import FakeRequest, FakeResponse, etag
 
 MismatchPolicy = Literal["raise", "respond"]

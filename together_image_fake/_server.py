@@ -14,6 +14,7 @@ parsing is shared with the WSGI adapter (``_http``), so both build the same ``Fa
 from __future__ import annotations
 
 import contextlib
+import errno
 import http.server
 import logging
 import select
@@ -22,6 +23,7 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
@@ -32,6 +34,7 @@ from together_image_fake._http import (
     DEFAULT_TIMEOUT_HOLD_S,
     RequestRejected,
     answer,
+    control_refusal,
     lower_headers,
     origin_for,
     parse_content_length,
@@ -51,11 +54,16 @@ __all__ = [
 logger = logging.getLogger("together_image_fake.server")
 
 DEFAULT_IDLE_TIMEOUT_S = 30.0
+DEFAULT_MAX_CONNECTIONS = 256
+"""Connections served at once by default (one thread each); see ``FakeTogetherServer``."""
+# File descriptors kept free for everything else the process opens (cassettes, logs, pipes).
+_SPARE_DESCRIPTORS = 32
 # How long a rejected body (413) is read and thrown away so the client sees the answer instead of a
 # reset caused by closing a socket with unread data.
 _DRAIN_LIMIT_S = 2.0
 _DRAIN_CHUNK = 65536
 _POLL_S = 0.05
+_AMBIGUOUS_FRAMING = "Ambiguous request framing"
 # How often the accept loop checks for stop(): short, so starting and stopping a server per test
 # stays cheap (about 10 ms).
 _ACCEPT_POLL_S = 0.01
@@ -82,6 +90,14 @@ class FakeTogetherServer:
         timeout_hold_s: How long a ``timeout`` fault holds the connection at most before closing it.
         idle_timeout_s: How long a connection may stay silent (between or inside requests)
             before the server closes it.
+        max_connections: How many connections are served at once (lowered to three quarters of
+            the process's free file descriptors when that is less). A connection beyond it
+            closes the one idle the longest (waiting for a request, else one still sending
+            its request), so idle sockets can never starve a request; connections whose
+            request the fake is answering are never closed.
+        allowed_hosts: Host names, besides loopback ones and ``host``, that may reach the
+            control API and dashboard (``/_fake/…``), e.g. a container's service name; ``"*"``
+            allows any (the API routes answer every name).
 
     Attributes:
         fake: The backend being served.
@@ -98,9 +114,15 @@ class FakeTogetherServer:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S,
         idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         if fake is None:
             fake = FakeTogether()
+        if not host.strip():
+            raise ValueError(
+                f"host must name an interface to bind, such as 127.0.0.1, got {host!r}"
+            )
         if max_body_bytes < 0:
             raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes!r}")
         if timeout_hold_s < 0 or idle_timeout_s <= 0:
@@ -108,12 +130,18 @@ class FakeTogetherServer:
                 "timeout_hold_s must be >= 0 and idle_timeout_s > 0, got "
                 f"timeout_hold_s={timeout_hold_s!r}, idle_timeout_s={idle_timeout_s!r}"
             )
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+            raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
         self.fake: FakeTogether = fake
         self.host = host
         self.port = port
         self.max_body_bytes = max_body_bytes
         self.timeout_hold_s = timeout_hold_s
         self.idle_timeout_s = idle_timeout_s
+        self.max_connections = max_connections
+        self.allowed_hosts = tuple(allowed_hosts)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -195,6 +223,19 @@ class FakeTogetherServer:
         return f"FakeTogetherServer(base_url={self.base_url!r}, {state})"
 
 
+def _descriptor_budget() -> int:
+    """Connections the process's file-descriptor limit leaves room for (three quarters of what
+    is above ``_SPARE_DESCRIPTORS``; unbounded where the limit cannot be read)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 1 << 30
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 30
+    return max(4, (soft - _SPARE_DESCRIPTORS) * 3 // 4)
+
+
 class _HTTPServer(http.server.ThreadingHTTPServer):
     """A ``ThreadingHTTPServer`` tracking its connections and threads so ``stop()`` can end them."""
 
@@ -207,6 +248,11 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
+        self.connection_limit = min(owner.max_connections, _descriptor_budget())
+        # Connections that may be closed to admit a new one, with the time they became so:
+        # "idle" (waiting for a request line) and "reading" (still sending their request).
+        self._idle: dict[socket.socket, float] = {}
+        self._reading: dict[socket.socket, float] = {}
         self._workers: set[threading.Thread] = set()
         self._aborted: set[socket.socket] = set()
         if ":" in owner.host:
@@ -233,9 +279,47 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
             if self.stopping.is_set():
                 conn.close()
                 return
+            if len(self._connections) >= self.connection_limit:
+                self._evict_one()
             self._connections.add(conn)
             self._workers.add(worker)
         worker.start()
+
+    def _evict_one(self) -> None:
+        """Close the connection idle the longest, else the one sending its request the longest
+        (called with the lock held); a connection being answered is never closed."""
+        for waiting in (self._idle, self._reading):
+            if waiting:
+                victim = min(waiting, key=waiting.__getitem__)
+                del waiting[victim]
+                # Its thread wakes on EOF, ends and closes the socket.
+                with contextlib.suppress(OSError):
+                    victim.shutdown(socket.SHUT_RDWR)
+                logger.debug("closed a waiting connection to admit a new one")
+                return
+
+    def mark(self, conn: socket.socket, phase: str) -> None:
+        """Record what a connection is doing: ``idle``, ``reading`` or ``busy``."""
+        now = time.monotonic()
+        with self._lock:
+            self._idle.pop(conn, None)
+            self._reading.pop(conn, None)
+            if conn not in self._connections:
+                return
+            if phase == "idle":
+                self._idle[conn] = now
+            elif phase == "reading":
+                self._reading[conn] = now
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        try:
+            return super().get_request()
+        except OSError as error:
+            if error.errno in (errno.EMFILE, errno.ENFILE):
+                # Out of descriptors (other code in the process holds them): wait for some to
+                # close instead of spinning on a listening socket that stays readable.
+                self.stopping.wait(_ACCEPT_POLL_S * 5)
+            raise
 
     def abort_on_close(self, conn: socket.socket) -> None:
         """Mark a connection to be dropped with a TCP reset instead of an orderly close."""
@@ -248,6 +332,8 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
             aborted = conn in self._aborted
             self._aborted.discard(conn)
             self._connections.discard(conn)
+            self._idle.pop(conn, None)
+            self._reading.pop(conn, None)
             self._workers.discard(threading.current_thread())
         if aborted:
             # SO_LINGER with a zero timeout makes close() send RST: the client sees a reset, no EOF.
@@ -305,10 +391,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         self.command = ""
         self.path = ""
+        self.server.mark(self.connection, "idle")
         self.raw_requestline = self.rfile.readline(65537)
         if not self.raw_requestline:
             self.close_connection = True
             return
+        self.server.mark(self.connection, "reading")
         started = self._started = time.monotonic()
         if len(self.raw_requestline) > 65536:
             self.requestline = ""
@@ -320,8 +408,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._serve(started)
 
     def handle_expect_100(self) -> bool:
-        # Refuse an oversized body before the client sends it.
+        # Refuse an oversized or ambiguously framed body before the client sends it.
         try:
+            self._check_framing()
             parse_content_length(
                 self.headers.get_all("Content-Length") or [],
                 limit=self.server.owner.max_body_bytes,
@@ -360,7 +449,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except RequestRejected as rejected:
             self._write(rejected.response(), close=True)
             self._log(started, path, rejected.status)
-            if rejected.status == 413:
+            if rejected.status == 413 or rejected.message.startswith(_AMBIGUOUS_FRAMING):
                 self._drain()
             return
         if body is None:
@@ -375,7 +464,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             body=body,
             origin=absolute_origin
             or origin_for(self.headers.get("Host"), scheme="http", fallback=owner.origin),
+            peer=str(self.client_address[0]),
         )
+        refusal = control_refusal(request, bound_host=owner.host, allowed_hosts=owner.allowed_hosts)
+        if refusal is not None:
+            self._write(refusal.response(), close=True)
+            self._log(started, path, refusal.status, note=refusal.message.split(":", 1)[0])
+            return
+        self.server.mark(self.connection, "busy")
         response = answer(owner.fake.handle, request, logger.exception)
         if response.delay_s > 0 and not self._wait(response.delay_s):
             self.close_connection = True
@@ -395,9 +491,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._write(response, head_only=self.command.upper() == "HEAD")
         self._log(started, path, response.status, size=len(response.body))
 
+    def _check_framing(self) -> None:
+        """Refuse a request framed both by ``Transfer-Encoding`` and ``Content-Length``.
+
+        Two framings let a proxy in front and this server disagree on where the body ends, so
+        bytes one of them reads as body the other reads as a second request (smuggling). RFC 9112
+        §6.3 lets a server reject such a message; it must then close the connection.
+        """
+        encodings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if encodings and lengths:
+            raise RequestRejected(
+                400,
+                f"{_AMBIGUOUS_FRAMING}: expected either Transfer-Encoding or Content-Length, "
+                f"got Transfer-Encoding {', '.join(encodings)!r} "
+                f"and Content-Length {', '.join(lengths)!r}.",
+            )
+
     def _read_body(self, limit: int) -> bytes | None:
         """Read the request body; ``None`` when the client went away before sending all of it."""
-        transfer_encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        self._check_framing()
+        transfer_encoding = (
+            ", ".join(self.headers.get_all("Transfer-Encoding") or []).strip().lower()
+        )
         if transfer_encoding:
             if transfer_encoding != "chunked":
                 # RFC 9112 says 501; a 4xx keeps "5xx means a fault was asked for" true [INF].

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from together_image_fake._backend import FakeTogether
 from together_image_fake._http import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_HOLD_S
+from together_image_fake._images import DEFAULT_MAX_CONCURRENT_RENDERS
 
 __all__ = ["FakeSettings", "build_fake", "settings_from_environ"]
 
@@ -30,6 +31,9 @@ class FakeSettings:
         serve_retired: Also serve the models the real API has retired.
         max_body_bytes: Largest request body accepted (413 above).
         timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
+        allowed_hosts: Host names, besides loopback ones and the bound host, that may reach the
+            control API (``*``: any).
+        max_concurrent_renders: Image requests rendered at once (``None``: the fake's default).
     """
 
     api_keys: tuple[str, ...] = ()
@@ -38,6 +42,8 @@ class FakeSettings:
     serve_retired: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S
+    allowed_hosts: tuple[str, ...] = ()
+    max_concurrent_renders: int | None = None
 
 
 def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
@@ -47,7 +53,9 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
     ``TOGETHER_FAKE_STRICT`` and ``TOGETHER_FAKE_SERVE_RETIRED`` (``1``/``0``, ``true``/``false``,
     ``yes``/``no``, ``on``/``off``),
     ``TOGETHER_FAKE_MAX_BODY_BYTES`` (integer >= 0), ``TOGETHER_FAKE_TIMEOUT_HOLD_S``
-    (seconds >= 0).
+    (seconds >= 0), ``TOGETHER_FAKE_ALLOWED_HOSTS`` (comma-separated host names that may reach
+    the control API besides loopback ones and the bound host; ``*`` for any),
+    ``TOGETHER_FAKE_MAX_CONCURRENT_RENDERS`` (integer >= 1).
 
     Args:
         environ: The environment to read (``os.environ`` in a deployment).
@@ -60,6 +68,11 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
     """
     keys = tuple(
         key.strip() for key in environ.get("TOGETHER_FAKE_API_KEYS", "").split(",") if key.strip()
+    )
+    hosts = tuple(
+        name.strip()
+        for name in environ.get("TOGETHER_FAKE_ALLOWED_HOSTS", "").split(",")
+        if name.strip()
     )
     strict_text = environ.get("TOGETHER_FAKE_STRICT", "").strip().lower()
     if strict_text and strict_text not in _TRUE | _FALSE:
@@ -76,6 +89,14 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
     seed_text = _text(environ, "TOGETHER_FAKE_SEED")
     max_body_text = _text(environ, "TOGETHER_FAKE_MAX_BODY_BYTES")
     hold_text = _text(environ, "TOGETHER_FAKE_TIMEOUT_HOLD_S")
+    renders_text = _text(environ, "TOGETHER_FAKE_MAX_CONCURRENT_RENDERS")
+    renders = (
+        None
+        if renders_text is None
+        else _parse("TOGETHER_FAKE_MAX_CONCURRENT_RENDERS", renders_text, int)
+    )
+    if renders is not None and renders < 1:
+        raise ValueError(f"TOGETHER_FAKE_MAX_CONCURRENT_RENDERS must be >= 1, got {renders_text!r}")
     max_body = (
         DEFAULT_MAX_BODY_BYTES
         if max_body_text is None
@@ -98,6 +119,8 @@ def settings_from_environ(environ: Mapping[str, str]) -> FakeSettings:
         serve_retired=retired_text in _TRUE,
         max_body_bytes=max_body,
         timeout_hold_s=hold,
+        allowed_hosts=hosts,
+        max_concurrent_renders=renders,
     )
 
 
@@ -130,5 +153,6 @@ def build_fake(settings: FakeSettings) -> FakeTogether:
         api_keys=list(settings.api_keys) or None,
         seed=settings.seed,
         strict=settings.strict,
+        max_concurrent_renders=settings.max_concurrent_renders or DEFAULT_MAX_CONCURRENT_RENDERS,
         serve_retired=settings.serve_retired,
     )

@@ -11,9 +11,6 @@ redacted as the call is recorded.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import math
 import random
 import threading
@@ -24,9 +21,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from together_image_fake._calls import (
+    BODY_ALLOWANCE,
+    CallDetails,
+    FakeCall,
+    evicted,
+    redact_fields,
+    redact_headers,
+    sha256_hex,
+)
 from together_image_fake._catalog import Catalog, ModelSpec
 from together_image_fake._errors import NAMED_ERRORS
-from together_image_fake._secrets import is_secret_field, is_secret_header
 from together_image_fake._wire import FakeRequest, FakeResponse, WireIds
 
 FaultKind = Literal["reset", "timeout", "html"]
@@ -34,9 +39,8 @@ FaultKind = Literal["reset", "timeout", "html"]
 TIER_IMAGES_PER_MINUTE: Mapping[int, float] = {1: 240, 2: 480, 3: 600, 4: 960, 5: 1200}
 """Account-wide image limits per build tier [DOC rate limits, 2025-11]."""
 
-_REDACTED_BEARER = "Bearer ***"
-_REDACTED = "***"
 _WINDOW_S = 60.0
+_NO_DETAILS = CallDetails()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,151 +140,6 @@ class Fault:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CallDetails:
-    """What a responder learned about one request, for its ``FakeCall`` (all optional).
-
-    Attributes mirror the ``FakeCall`` fields of the same names.
-    """
-
-    body: Any = None
-    model: str | None = None
-    prompt: str | None = None
-    width: int | None = None
-    height: int | None = None
-    response_format: str | None = None
-    error: Mapping[str, str | None] | None = None
-    fault: str | None = None
-    images: tuple[bytes, ...] = ()
-    image_media_type: str | None = None
-    input_image: bytes | None = None
-    input_media_type: str | None = None
-    input_sha256: str | None = None
-    reference_sha256s: tuple[str, ...] = ()
-    urls: tuple[str, ...] = ()
-
-    @classmethod
-    def from_body(cls, body: Any) -> CallDetails:
-        """The details readable from a parsed request body without validating it: the body
-        itself, and ``model``, ``prompt``, ``response_format``, ``width``, ``height`` where they
-        have the right type."""
-        fields = body if isinstance(body, dict) else {}
-
-        def text(name: str) -> str | None:
-            value = fields.get(name)
-            return value if isinstance(value, str) else None
-
-        def whole(name: str) -> int | None:
-            value = fields.get(name)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        return cls(
-            body=body,
-            model=text("model"),
-            prompt=text("prompt"),
-            response_format=text("response_format"),
-            width=whole("width"),
-            height=whole("height"),
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class FakeCall:
-    """One logged request to the fake's API routes (``/v1/…`` and ``/shrt/…``).
-
-    Attributes:
-        seq: 1-based sequence number (order of arrival).
-        time: When it arrived (UTC).
-        method: HTTP method.
-        path: Normalised path.
-        headers: Request headers, lower-cased, with ``authorization`` redacted to ``Bearer ***``
-            and every other credential header (``_secrets``' rules) to ``***``.
-        body: The parsed JSON body, or ``None`` when absent or not JSON; credential fields
-            (``api_key``…) are redacted to ``***``.
-        status: Response status; 0 when a fault dropped the connection or timed out.
-        model: Requested model id.
-        prompt: Requested prompt.
-        width: Width (effective on success, as sent otherwise).
-        height: Height (same).
-        response_format: Response format (effective on success, as sent otherwise).
-        error: ``{"message", "type", "code"}`` of an error answer, else ``None``.
-        fault: Description of the injected fault, else ``None``.
-        images: The image bytes returned, in ``index`` order (emptied when evicted).
-        image_media_type: Their media type.
-        input_image: The bytes of an edit's input image, when known.
-        input_media_type: Its media type.
-        input_sha256: Its SHA-256 (hex).
-        reference_sha256s: The SHA-256 (hex) of each ``reference_images`` entry whose bytes were
-            known, in request order.
-        response_id: The response ``id``.
-        urls: The ``/shrt/`` URLs returned in ``url`` mode.
-        duration_ms: Time spent answering, including injected latency.
-        images_evicted: Whether the image bytes were dropped to respect ``max_image_bytes``;
-            inline ``data:`` URLs in ``body`` (``image_url``, ``reference_images``) are then
-            replaced by a note of their size and the image's sha256.
-    """
-
-    seq: int
-    time: datetime
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: Any
-    status: int
-    model: str | None = None
-    prompt: str | None = None
-    width: int | None = None
-    height: int | None = None
-    response_format: str | None = None
-    error: Mapping[str, str | None] | None = None
-    fault: str | None = None
-    images: tuple[bytes, ...] = ()
-    image_media_type: str | None = None
-    input_image: bytes | None = None
-    input_media_type: str | None = None
-    input_sha256: str | None = None
-    reference_sha256s: tuple[str, ...] = ()
-    response_id: str | None = None
-    urls: tuple[str, ...] = ()
-    duration_ms: float = 0.0
-    images_evicted: bool = False
-
-    def stored_bytes(self) -> int:
-        """Bytes of image data this entry keeps alive (inline ``data:`` input URLs included)."""
-        inline = _inline_image_url(self.body)
-        references = sum(map(len, _inline_references(self.body)))
-        return (
-            sum(map(len, self.images))
-            + len(self.input_image or b"")
-            + len(inline or "")
-            + references
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the control API's JSON form (``GET /_fake/calls`` elements)."""
-        return {
-            "seq": self.seq,
-            "time": self.time.strftime("%Y-%m-%dT%H:%M:%S.")
-            + f"{self.time.microsecond // 1000:03d}Z",
-            "method": self.method,
-            "path": self.path,
-            "headers": dict(self.headers),
-            "body": self.body,
-            "status": self.status,
-            "model": self.model,
-            "prompt": self.prompt,
-            "width": self.width,
-            "height": self.height,
-            "response_format": self.response_format,
-            "error": dict(self.error) if self.error is not None else None,
-            "fault": self.fault,
-            "images": [f"/_fake/images/{self.seq}/{index}" for index in range(len(self.images))],
-            "input_image": f"/_fake/inputs/{self.seq}" if self.input_image is not None else None,
-            "reference_sha256s": list(self.reference_sha256s),
-            "duration_ms": self.duration_ms,
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
 class RequestContext:
     """Per-request values drawn once, under the lock.
 
@@ -290,6 +149,8 @@ class RequestContext:
         ids: Its request id and ``Cf-Ray``.
         received: Arrival time (the fake's clock, Unix seconds).
         started: ``time.perf_counter()`` at arrival, for ``duration_ms``.
+        generation: How many resets the state had seen when the request arrived; a request
+            from before a reset is answered, but never logged after it.
     """
 
     seq: int
@@ -297,6 +158,7 @@ class RequestContext:
     ids: WireIds
     received: float
     started: float
+    generation: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -352,12 +214,19 @@ class FakeState:
         self._initial = (catalog, tier, credit)
         self._unseeded = random.Random()
         self.lock = threading.RLock()
+        self._generation = 0
         self.reset()
 
     def reset(self) -> None:
         """Forget calls, faults, rate windows, remote images and registered models; the tier and
-        credit go back to their values at construction."""
+        credit go back to their values at construction.
+
+        Requests still in flight keep the generation they arrived in: their answers go out, but
+        they never land in the new log, take one of its numbers, register a ``/shrt/`` link or
+        charge the restored credit (sequence numbers restart at 1 after each reset).
+        """
         with self.lock:
+            self._generation += 1
             self._catalog, self._tier, self._credit = self._initial
             self._seq = 0
             self._calls: dict[int, FakeCall] = {}
@@ -398,10 +267,10 @@ class FakeState:
         with self.lock:
             self._credit = dollars
 
-    def charge(self, dollars: float) -> None:
-        """Take ``dollars`` off a limited credit."""
+    def charge(self, ctx: RequestContext, dollars: float) -> None:
+        """Take ``dollars`` off a limited credit (not when a reset came after ``ctx`` arrived)."""
         with self.lock:
-            if self._credit is not None:
+            if self._credit is not None and ctx.generation == self._generation:
                 self._credit -= dollars
 
     def register_model(
@@ -480,6 +349,7 @@ class FakeState:
         with self.lock:
             self._seq += 1
             seq = self._seq
+            generation = self._generation
             received = self.clock()
         # A seeded fake derives each request's randomness from (seed, seq), so concurrent requests
         # stay reproducible whatever order the threads take. An unseeded one promises nothing to
@@ -487,7 +357,12 @@ class FakeState:
         # more than all of the request's draws.
         rng = random.Random(f"{self.seed}:{seq}") if self.seed is not None else self._unseeded
         return RequestContext(
-            seq=seq, rng=rng, ids=WireIds.draw(rng), received=received, started=time.perf_counter()
+            seq=seq,
+            rng=rng,
+            ids=WireIds.draw(rng),
+            received=received,
+            started=time.perf_counter(),
+            generation=generation,
         )
 
     def record(
@@ -495,10 +370,15 @@ class FakeState:
         ctx: RequestContext,
         request: FakeRequest,
         response: FakeResponse,
-        details: CallDetails = CallDetails(),
+        details: CallDetails = _NO_DETAILS,
     ) -> FakeResponse:
-        """Log one answered request and return ``response`` unchanged."""
+        """Log one answered request and return ``response`` unchanged.
+
+        A request that arrived before the last ``reset()`` is not logged: its sequence number
+        belongs to the forgotten log, and may already be another call's in the new one.
+        """
         duration_ms = (time.perf_counter() - ctx.started) * 1000 + response.delay_s * 1000
+        body_bytes = len(request.body) if details.body is not None else 0
         call = FakeCall(
             seq=ctx.seq,
             time=datetime.fromtimestamp(ctx.received, tz=timezone.utc),
@@ -523,8 +403,12 @@ class FakeState:
             response_id=ctx.ids.request_id,
             urls=details.urls,
             duration_ms=round(duration_ms, 3),
+            body_bytes=body_bytes,
+            body_sha256=sha256_hex(request.body) if body_bytes > BODY_ALLOWANCE else None,
         )
         with self.lock:
+            if ctx.generation != self._generation:
+                return response
             self._calls[call.seq] = call
             stored = call.stored_bytes()
             if stored:
@@ -544,10 +428,12 @@ class FakeState:
         with self.lock:
             return self._calls.get(seq)
 
-    def register_short_id(self, ident: str, seq: int, index: int) -> None:
-        """Remember that ``/shrt/<ident>`` serves image ``index`` of call ``seq``."""
+    def register_short_id(self, ctx: RequestContext, ident: str, index: int) -> None:
+        """Remember that ``/shrt/<ident>`` serves image ``index`` of the call ``ctx`` stands for
+        (unless a reset came after it arrived: its number may be another call's by now)."""
         with self.lock:
-            self._short_ids[ident] = (seq, index)
+            if ctx.generation == self._generation:
+                self._short_ids[ident] = (ctx.seq, index)
 
     def short_id_image(self, ident: str) -> tuple[bytes, str | None] | None:
         """The image (and its media type) ``/shrt/<ident>`` serves, while its call keeps it."""
@@ -572,113 +458,10 @@ class FakeState:
             seq = self._holding.popleft()
             old = self._calls[seq]
             self._stored_bytes -= old.stored_bytes()
-            self._calls[seq] = replace(
-                old,
-                body=_without_inline_images(old.body, old.input_sha256),
-                images=(),
-                input_image=None,
-                images_evicted=True,
-            )
+            self._calls[seq] = evicted(old)
 
 
 def check_tier(tier: int) -> None:
     """Raise ``ValueError`` unless ``tier`` is a build tier (1–5)."""
     if isinstance(tier, bool) or not isinstance(tier, int) or tier not in TIER_IMAGES_PER_MINUTE:
         raise ValueError(f"tier must be an int from 1 to 5, got {tier!r}")
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-cased headers with every credential value replaced (``_secrets.is_secret_header``);
-    ``authorization`` keeps its scheme word, as ``Bearer ***``."""
-    redacted: dict[str, str] = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered == "authorization":
-            redacted[lowered] = _REDACTED_BEARER
-        elif is_secret_header(lowered):
-            redacted[lowered] = _REDACTED
-        else:
-            redacted[lowered] = value
-    return redacted
-
-
-def redact_fields(value: Any) -> Any:
-    """A parsed JSON body with the value of every credential field (``_secrets.is_secret_field``),
-    at any depth, replaced by ``***``; the very same object when it holds none (no copy)."""
-    if isinstance(value, dict):
-        cleaned: dict[Any, Any] = {}
-        changed = False
-        for key, item in value.items():
-            if item is not None and isinstance(key, str) and is_secret_field(key):
-                new = _REDACTED
-            elif isinstance(item, (dict, list)):
-                new = redact_fields(item)
-            else:
-                new = item
-            changed = changed or new is not item
-            cleaned[key] = new
-        return cleaned if changed else value
-    if isinstance(value, list):
-        items = [redact_fields(item) if isinstance(item, (dict, list)) else item for item in value]
-        return (
-            items if any(new is not old for new, old in zip(items, value, strict=True)) else value
-        )
-    return value
-
-
-def _inline_image_url(body: Any) -> str | None:
-    """The request's ``image_url`` when it is an inline ``data:`` URL (image bytes in the log)."""
-    if isinstance(body, dict):
-        value = body.get("image_url")
-        if isinstance(value, str) and value[:5].lower() == "data:":
-            return value
-    return None
-
-
-def _inline_references(body: Any) -> list[str]:
-    """The request's ``reference_images`` that are inline ``data:`` URLs."""
-    if not isinstance(body, dict) or not isinstance(body.get("reference_images"), list):
-        return []
-    return [
-        ref
-        for ref in body["reference_images"]
-        if isinstance(ref, str) and ref[:5].lower() == "data:"
-    ]
-
-
-def _evicted_note(inline: str, sha256: str | None) -> str:
-    header = inline.split(",", 1)[0]
-    note = f"{header},<evicted: {len(inline)} characters"
-    return note + (f", image sha256 {sha256}>" if sha256 else ">")
-
-
-def _payload_sha256(data_url: str) -> str | None:
-    payload = data_url.split(",", 1)[-1]
-    try:
-        return sha256_hex(base64.b64decode(payload + "=" * (-len(payload) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _without_inline_images(body: Any, sha256: str | None) -> Any:
-    """The logged body with inline ``image_url`` and ``reference_images`` data URLs replaced by
-    notes of what was dropped (size, and the image's sha256)."""
-    inline = _inline_image_url(body)
-    if inline is not None:
-        body = {**body, "image_url": _evicted_note(inline, sha256)}
-    if _inline_references(body):
-        body = {
-            **body,
-            "reference_images": [
-                _evicted_note(ref, _payload_sha256(ref))
-                if isinstance(ref, str) and ref[:5].lower() == "data:"
-                else ref
-                for ref in body["reference_images"]
-            ],
-        }
-    return body
-
-
-def sha256_hex(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()

@@ -20,6 +20,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from PIL import Image
@@ -48,6 +49,9 @@ RemoteImagePolicy = Literal["record", "reject"]
 
 MAX_SIDE = 4096
 """A hard limit of the fake itself (not an API rule): it never renders beyond 4096 px a side."""
+MAX_INPUT_SIDE = 2 * MAX_SIDE
+"""Longest side of an input image, in pixels [INF: Together publishes no input limit; twice the
+largest output side still takes any photo within the area bound, a panorama included]."""
 
 _INPUT_FORMATS = {
     "PNG": "image/png",
@@ -208,11 +212,13 @@ class InputImage:
         data: Image bytes.
         media_type: Detected type (``image/png``…).
         sha256: Hex SHA-256 of ``data``.
+        pixels: The decoded image (first frame), so rendering never decodes ``data`` again.
     """
 
     data: bytes
     media_type: str
     sha256: str
+    pixels: Image.Image = dataclass_field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -615,7 +621,8 @@ def _data_url_bytes(url: str, name: str = "image_url") -> bytes:
 
 
 def decode_input_image(data: bytes, name: str = "image_url") -> InputImage:
-    """Check that ``data`` is a PNG, JPEG, WebP or GIF image that decodes completely.
+    """Check that ``data`` is a PNG, JPEG, WebP or GIF image that decodes completely, within
+    ``MAX_INPUT_SIDE`` pixels a side and ``MAX_SIDE``² pixels in all; decode it once.
 
     Args:
         data: The image bytes.
@@ -629,20 +636,33 @@ def decode_input_image(data: bytes, name: str = "image_url") -> InputImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image_format = image.format or ""
-                if image.width * image.height > MAX_SIDE * MAX_SIDE:
-                    raise ValueError(f"{image.width}x{image.height} pixels is too large")
-                image.load()
+                width, height = image.size
+                if max(width, height) <= MAX_INPUT_SIDE:
+                    if width * height > MAX_SIDE * MAX_SIDE:
+                        raise ValueError(f"{width}x{height} pixels is too large")
+                    image.load()
     except Exception as error:  # Pillow raises many exception types for bad input
         raise invalid_value(
             name, f"The input image could not be decoded as an image: {error}."
         ) from error
+    if max(width, height) > MAX_INPUT_SIDE:
+        # Checked before decoding: a long thin image passes the area bound, yet one huge side
+        # makes every resize of it cost hundreds of megabytes.
+        raise invalid_value(
+            name,
+            f"The input image is {width}x{height} pixels: expected at most {MAX_INPUT_SIDE} "
+            f"pixels a side (and {MAX_SIDE}x{MAX_SIDE} pixels in all).",
+        )
     if image_format not in _INPUT_FORMATS:
         raise invalid_value(
             name,
             f"Expected a PNG, JPEG, WebP or GIF input image, got {image_format or 'unknown'}.",
         )
     return InputImage(
-        data=data, media_type=_INPUT_FORMATS[image_format], sha256=hashlib.sha256(data).hexdigest()
+        data=data,
+        media_type=_INPUT_FORMATS[image_format],
+        sha256=hashlib.sha256(data).hexdigest(),
+        pixels=image,
     )
 
 

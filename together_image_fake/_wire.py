@@ -35,6 +35,7 @@ class FakeRequest:
         body: The raw request body.
         origin: ``scheme://host[:port]`` the client addressed, used to build absolute URLs
             (``https://api.together.ai`` in-process, ``http://127.0.0.1:PORT`` for the server).
+        peer: The client's address as an HTTP host saw it (``None`` in-process: this process).
     """
 
     method: str
@@ -43,6 +44,7 @@ class FakeRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     origin: str = "https://api.together.ai"
+    peer: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

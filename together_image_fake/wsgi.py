@@ -29,6 +29,7 @@ from together_image_fake._http import (
     DEFAULT_TIMEOUT_HOLD_S,
     RequestRejected,
     answer,
+    control_refusal,
     lower_headers,
     origin_for,
     parse_content_length,
@@ -64,6 +65,7 @@ def make_wsgi_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     timeout_hold_s: float = DEFAULT_TIMEOUT_HOLD_S,
+    allowed_hosts: Iterable[str] = (),
 ) -> WSGIApplication:
     """Wrap a backend as a WSGI application.
 
@@ -71,17 +73,25 @@ def make_wsgi_app(
         fake: The backend whose ``handle()`` answers every request.
         max_body_bytes: Largest request body accepted; larger ones get 413 in the real error shape.
         timeout_hold_s: How long a ``timeout`` fault waits before aborting the response.
+        allowed_hosts: Host names, besides loopback ones and the server's ``SERVER_NAME``, that
+            may reach the control API (``/_fake/…``); ``"*"`` allows any.
 
     Returns:
         A WSGI callable; mount it at the root (its routes are ``/v1/...``, ``/shrt/...``,
         ``/_fake/...``).
     """
 
+    hosts = tuple(allowed_hosts)
+
     def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
             request = _request_from_environ(environ, max_body_bytes)
         except RequestRejected as rejected:
             return _respond(rejected.response(), start_response)
+        bound = str(environ.get("SERVER_NAME", "localhost"))
+        refusal = control_refusal(request, bound_host=bound, allowed_hosts=hosts)
+        if refusal is not None:
+            return _respond(refusal.response(), start_response)
         errors = environ["wsgi.errors"]
         response = answer(fake.handle, request, lambda line: errors.write(line + "\n"))
         if response.delay_s > 0:
@@ -119,6 +129,8 @@ def _request_from_environ(environ: WSGIEnvironment, max_body_bytes: int) -> Fake
         headers=headers,
         body=_read_body(environ, headers, max_body_bytes),
         origin=absolute_origin or origin_for(headers.get("host"), scheme=scheme, fallback=fallback),
+        # Unknown when the server gives none: never taken for this machine.
+        peer=str(environ.get("REMOTE_ADDR", "")),
     )
 
 
@@ -198,6 +210,7 @@ class _EnvironmentApp:
                         build_fake(settings),
                         max_body_bytes=settings.max_body_bytes,
                         timeout_hold_s=settings.timeout_hold_s,
+                        allowed_hosts=settings.allowed_hosts,
                     )
         return self._app(environ, start_response)
 

@@ -88,7 +88,9 @@ def _post(server: FakeTogetherServer, body: bytes) -> list[RawResponse]:
 def _assert_still_serving(server: FakeTogetherServer) -> None:
     (answer,) = _post(server, json.dumps(VALID).encode())
     assert answer.status == 200
-    (calls,) = exchange(server.port, request_bytes("GET", "/_fake/calls", headers={"Host": "x"}))
+    (calls,) = exchange(
+        server.port, request_bytes("GET", "/_fake/calls", headers={"Host": "127.0.0.1"})
+    )
     assert calls.status == 200
     # Not parsed: a logged body may be nested deeper than this process's JSON parser allows.
     assert calls.body.startswith(b"[")
