@@ -39,7 +39,12 @@ from together_image import (
     create_togetherai,
     generate_image,
 )
-from together_image._provider import build_request_body, encode_body, parse_provider_options
+from together_image._provider import (
+    _OPTION_TYPES,
+    build_request_body,
+    encode_body,
+    parse_provider_options,
+)
 
 from ._support import (
     API_KEY,
@@ -300,7 +305,10 @@ CHECKED_OPTIONS = st.fixed_dictionaries(
 )
 OPTIONS = st.builds(
     lambda free, checked: {**free, **checked},
-    st.dictionaries(st.text(max_size=12), JSON_VALUES, max_size=6),
+    # Free keys are any but the checked ones, whose types the client enforces.
+    st.dictionaries(
+        st.text(max_size=12).filter(lambda key: key not in _OPTION_TYPES), JSON_VALUES, max_size=6
+    ),
     CHECKED_OPTIONS,
 )
 
