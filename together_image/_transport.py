@@ -287,8 +287,11 @@ class Transport:
         except BaseException:
             response.close()  # drops the connection: its stream is in an unknown state
             raise
-        # The body was read to its end, so the connection can serve the next request.
-        response.raw.release_conn()
+        # The body was read to its end, so the connection can serve the next request (a
+        # recorder's stand-in stream has no connection to release).
+        release = getattr(response.raw, "release_conn", None)
+        if release is not None:
+            release()
         return HTTPResponse(
             status_code=response.status_code,
             reason=response.reason or reason_phrase(response.status_code),
@@ -376,7 +379,10 @@ def _read_body(
     raw = response.raw
     # read1 makes one network read at most, so the socket's wait is bounded by the time left;
     # urllib3 before 2.3 has no read1, and its read() may make several.
-    read = getattr(raw, "read1", None) or raw.read
+    read_once = getattr(raw, "read1", None) or raw.read
+    # urllib3 decodes unless told not to (the decoder here bounds what decoding yields); a
+    # recorder's stand-in for the raw stream (vcrpy's) takes no such keyword and never decodes.
+    undecoded = isinstance(raw, urllib3.response.BaseHTTPResponse)
     sock = getattr(getattr(raw, "connection", None), "sock", None)
     try:
         while True:
@@ -385,7 +391,11 @@ def _read_body(
             remaining = _time_left(context, deadline)
             if remaining is not None and isinstance(sock, socket.socket):
                 sock.settimeout(remaining)
-            chunk = read(_CHUNK_BYTES, decode_content=False)
+            chunk = (
+                read_once(_CHUNK_BYTES, decode_content=False)
+                if undecoded
+                else read_once(_CHUNK_BYTES)
+            )
             if not chunk:
                 return decoder.finish()
             decoder.feed(chunk)

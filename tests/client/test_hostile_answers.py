@@ -3,11 +3,14 @@ keys HTTP cannot carry, deeply nested JSON, and bytes that are no image."""
 
 from __future__ import annotations
 
+import io
 import json
 import tracemalloc
 from typing import Any
 
 import pytest
+import requests
+import requests.adapters
 import responses
 
 from together_image import (
@@ -214,3 +217,34 @@ def test_bytes_that_are_no_image_give_a_message_without_object_reprs() -> None:
     assert "<_io" not in message
     assert "12 bytes" in message
     assert isinstance(raised.value, TogetherImageError)
+
+
+class _StandInRawAdapter(requests.adapters.BaseAdapter):
+    """Answers with a plain file object as ``raw``, as recorders such as vcrpy do: its read1
+    takes no ``decode_content`` keyword."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 200
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+        response.raw = io.BytesIO(self.body)
+        response.url = str(request.url)
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def test_a_stand_in_raw_stream_is_read_without_urllib3_keywords() -> None:
+    session = requests.Session()
+    session.mount(BASE_URL, _StandInRawAdapter(json.dumps(success_body(PNG_B64)).encode()))
+    provider = create_togetherai(api_key=API_KEY, base_url=BASE_URL, session=session)
+
+    result = generate_image(model=provider.image(MODEL_ID), prompt="p")
+
+    assert result.image.data == PNG
