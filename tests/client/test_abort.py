@@ -37,11 +37,19 @@ def no_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(retry_module.time, "sleep", forbidden)
 
 
-def failing_then_aborting(abort: threading.Event) -> Any:
-    """A 500 asking for a 60 s wait, which sets ``abort`` while it answers."""
+class SetOnceWaitedOn(threading.Event):
+    """An abort signal that is set the moment anything starts waiting on it: a backoff wait is
+    the only ``wait()`` the client makes on the signal, so the abort lands exactly inside it."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.set()
+        return super().wait(timeout)
+
+
+def failing() -> Any:
+    """A 500 asking for a 60 s wait."""
 
     def callback(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-        abort.set()
         return 500, {"retry-after": "60"}, '{"error": {"message": "busy"}}'
 
     return callback
@@ -51,8 +59,8 @@ def failing_then_aborting(abort: threading.Event) -> Any:
 def test_setting_the_signal_ends_a_backoff_wait_at_once(
     api: responses.RequestsMock, model: TogetherAIImageModel
 ) -> None:
-    abort = threading.Event()
-    api.add_callback(responses.POST, ENDPOINT, callback=failing_then_aborting(abort))
+    abort = SetOnceWaitedOn()
+    api.add_callback(responses.POST, ENDPOINT, callback=failing())
     with pytest.raises(AbortError, match="while waiting 60 s before a retry"):
         generate_image(model=model, prompt="p", abort_signal=abort)
     assert len(api.calls) == 1  # never retried
@@ -60,10 +68,10 @@ def test_setting_the_signal_ends_a_backoff_wait_at_once(
 
 @pytest.mark.usefixtures("no_real_sleep")
 def test_the_raw_client_takes_the_signal_too(api: responses.RequestsMock) -> None:
-    abort = threading.Event()
-    api.add_callback(responses.POST, ENDPOINT, callback=failing_then_aborting(abort))
+    abort = SetOnceWaitedOn()
+    api.add_callback(responses.POST, ENDPOINT, callback=failing())
     client = TogetherImageClient(api_key=API_KEY, base_url=BASE_URL)
-    with pytest.raises(AbortError):
+    with pytest.raises(AbortError, match="while waiting 60 s before a retry"):
         client.images.generate(model=MODEL_ID, prompt="p", abort_signal=abort)
     assert len(api.calls) == 1
 
