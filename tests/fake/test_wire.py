@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import re
 from datetime import datetime, timezone
@@ -19,6 +21,7 @@ from together_image_fake._wire import (
     json_bytes,
     short_id,
     sorted_headers,
+    splice_base64,
 )
 
 
@@ -103,3 +106,23 @@ def test_json_is_indented_and_keeps_key_order() -> None:
 def test_json_writes_non_ascii_raw_and_survives_lone_surrogates() -> None:
     assert json_bytes({"p": "café"}) == '{\n  "p": "café"\n}'.encode()
     assert json_bytes({"p": "\ud800"}) == b'{\n  "p": "\\ud800"\n}'
+
+
+@given(st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=5))
+def test_spliced_base64_texts_land_under_their_own_items_in_order(images: list[bytes]) -> None:
+    texts = [base64.b64encode(image) for image in images]
+    payload = {"data": [{"index": i, "b64_json": ""} for i in range(len(texts))]}
+
+    spliced = splice_base64(json_bytes(payload), texts)
+
+    items = json.loads(spliced)["data"]
+    assert [base64.b64decode(item["b64_json"]) for item in items] == images
+    assert spliced == json_bytes(
+        {"data": [{"index": i, "b64_json": t.decode()} for i, t in enumerate(texts)]}
+    )
+
+
+def test_splicing_refuses_a_body_with_another_number_of_empty_values() -> None:
+    body = json_bytes({"data": [{"b64_json": ""}, {"b64_json": ""}]})
+    with pytest.raises(ValueError, match="Expected 3 empty b64_json values in the body, found 2"):
+        splice_base64(body, [b"QQ==", b"Qg==", b"Qw=="])
