@@ -114,13 +114,15 @@ def decode_base64(text: str) -> bytes:
         raise InvalidDataContentError(
             f"Invalid data content. Expected a base64 string, got {type(text).__name__}."
         )
-    if sys.version_info >= (3, 11) and len(text) % 4 == 0 and text.isascii():
-        # Padded standard base64 (what servers send) decodes and validates in one pass; the
-        # forgiving steps below would copy and scan a text of megabytes three more times.
-        try:
-            return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
-        except binascii.Error:
-            pass  # not canonical: the forgiving path decides
+    # Padded standard base64 (what servers send) decodes and validates in one pass with binascii's
+    # strict mode (3.11+); the forgiving steps below would copy and scan a text of megabytes three
+    # more times. (Mutating the version test is equivalent: both paths give the same answer.)
+    if sys.version_info >= (3, 11):  # pragma: no mutate
+        if len(text) % 4 == 0 and text.isascii():
+            try:
+                return binascii.a2b_base64(text, strict_mode=True)
+            except binascii.Error:
+                pass  # not canonical: the forgiving path decides
     compact = text.replace("-", "+").replace("_", "/").translate(_ASCII_WHITESPACE)
     if len(compact) % 4 == 0:
         if compact.endswith("=="):
@@ -139,7 +141,7 @@ def decode_base64(text: str) -> bytes:
             f"unexpected character {bad!r} (got {_excerpt(text)})."
         )
     # The checks above leave only well-formed input, which the stdlib decodes without error.
-    return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+    return base64.b64decode(compact + "=" * (-len(compact) % 4))
 
 
 def check_base64(text: str) -> None:
@@ -155,7 +157,7 @@ def check_base64(text: str) -> None:
         InvalidDataContentError: Exactly when ``decode_base64(text)`` raises it.
     """
     if isinstance(text, str) and len(text) % 4 == 0 and text.isascii():
-        raw = text.encode("ascii")
+        raw = text.encode()  # ASCII, so UTF-8 is the same bytes
         rest = raw.translate(None, _BASE64_ALPHABET)
         if rest in (b"", b"=", b"==") and raw.endswith(rest):
             return
@@ -171,7 +173,7 @@ def encode_base64(data: bytes | bytearray | memoryview) -> str:
     Returns:
         The base64 text (standard alphabet, padded).
     """
-    return base64.b64encode(bytes(data)).decode("ascii")
+    return base64.b64encode(bytes(data)).decode()
 
 
 def to_data_url(data: bytes, media_type: str | None = None) -> str:

@@ -44,7 +44,7 @@ def is_retryable_response(status_code: int, headers: Mapping[str, str]) -> bool:
         ``x-should-retry`` when it is ``true`` or ``false``; else whether the status is 408, 409,
         429 or >= 500.
     """
-    should_retry = headers.get("x-should-retry", "").strip().lower()
+    should_retry = str(headers.get("x-should-retry")).strip().lower()  # absent: "none"
     if should_retry in ("true", "false"):
         return should_retry == "true"
     return status_code in RETRYABLE_STATUSES or status_code >= 500

@@ -7,10 +7,10 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from together_image import InvalidDataContentError
+from together_image import InvalidDataContentError, _media
 from together_image._media import (
     check_base64,
     decode_base64,
@@ -208,6 +208,8 @@ _BASE64_PIECES = st.sampled_from(
 
 
 @given(st.lists(_BASE64_PIECES, max_size=12).map("".join) | st.text(max_size=12))
+@example("QUJ*")  # four-aligned, the foreign character last: the fast path must not accept it
+@example("QUJD\n=\n=")
 def test_check_base64_fails_exactly_when_decoding_fails(text: str) -> None:
     try:
         decode_base64(text)
@@ -249,3 +251,76 @@ def test_check_base64_refuses_an_equals_sign_anywhere_but_the_end(
     broken += "=" * (-len(broken) % 4)
     with pytest.raises(InvalidDataContentError):
         check_base64(broken)
+
+
+class _Refuse:
+    """Stands in for the forgiving decoder: fails if a fast path falls back to it."""
+
+    def __call__(self, *args: object) -> None:
+        raise AssertionError("the fast path fell back to the forgiving decoder")
+
+    fullmatch = __call__
+
+
+@pytest.mark.parametrize("text", ["", "QUJD", "QUI=", "QQ==", "+/+/QUJD"])
+def test_check_base64_reads_padded_standard_base64_without_decoding_it(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What servers send is checked by deleting the alphabet; decoding would copy megabytes.
+    monkeypatch.setattr(_media, "decode_base64", _Refuse())
+    check_base64(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("QUJD", b"ABC"), ("QUI=", b"AB"), ("QQ==", b"A")])
+def test_decode_base64_decodes_padded_standard_base64_in_one_pass(
+    text: str, expected: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_media, "_BASE64_BODY", _Refuse())
+    assert decode_base64(text) == expected
+
+
+@pytest.mark.parametrize("text", ["QUJ*", "QU**", "QUJD*AAA", "QU=*", "QUJDé==="])
+def test_check_base64_refuses_a_four_aligned_text_ending_in_a_foreign_character(text: str) -> None:
+    with pytest.raises(InvalidDataContentError, match="not a base64-encoded media"):
+        check_base64(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("SGVsbG8*", "unexpected character '*'"),
+        ("SGV!bG8=", "unexpected character '!'"),
+        ("Y", "1 base64 characters leave a dangling character"),
+        ("QUJDR", "5 base64 characters leave a dangling character"),
+    ],
+)
+def test_decode_base64_errors_say_what_was_wrong_in_the_ai_sdk_wording(
+    text: str, detail: str
+) -> None:
+    prefix = "Invalid data content. Content string is not a base64-encoded media: "
+    with pytest.raises(InvalidDataContentError) as raised:
+        decode_base64(text)
+    assert str(raised.value) == f"{prefix}{detail} (got {text!r})."
+
+
+def test_an_excerpt_of_forty_characters_is_quoted_whole_and_of_forty_one_cut() -> None:
+    forty, forty_one = "A" * 39 + "*", "A" * 40 + "*"
+    with pytest.raises(InvalidDataContentError) as whole:
+        decode_base64(forty)
+    with pytest.raises(InvalidDataContentError) as cut:
+        decode_base64(forty_one)
+    assert str(whole.value).endswith(f"(got {forty!r}).")
+    assert str(cut.value).endswith(f"(got {forty_one[:40]!r}... (41 characters)).")
+
+
+def test_parse_data_url_quotes_what_it_was_given() -> None:
+    with pytest.raises(InvalidDataContentError) as raised:
+        parse_data_url("http://example.com/a.png")
+    assert str(raised.value) == (
+        "Invalid data URL: expected a string starting with 'data:', got 'http://example.com/a.png'."
+    )
+
+
+def test_parse_data_url_splits_at_the_first_comma() -> None:
+    # RFC 2397: the header ends at the first comma; later commas belong to the data.
+    assert parse_data_url("data:text/plain,a,b%2Cc") == ("text/plain", b"a,b,c")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from typing import Any
 
@@ -10,9 +11,11 @@ import pytest
 import responses
 
 from together_image import (
+    AbortError,
     APICallError,
     BadRequestError,
     InternalServerError,
+    NoImageGeneratedError,
     RateLimitError,
     RetryError,
     TogetherAIImageModel,
@@ -295,3 +298,102 @@ def test_raw_client_retries_with_its_policy(
     add_failure(api, 500)
     with pytest.raises(InternalServerError):
         strict.images.generate(model="m", prompt="p")
+
+
+def _failing(*errors: TogetherImageError, then: str = "done") -> tuple[Any, list[int]]:
+    """A call that raises ``errors`` one per attempt, then returns ``then``."""
+    pending, attempts = list(errors), []
+
+    def call() -> str:
+        attempts.append(1)
+        if pending:
+            raise pending.pop(0)
+        return then
+
+    return call, attempts
+
+
+def _busy() -> APICallError:
+    return APICallError("busy", url=ENDPOINT, status_code=503, is_retryable=True)
+
+
+def test_an_answer_without_images_is_retried_as_the_ai_sdk_does() -> None:
+    assert RetryPolicy().should_retry(NoImageGeneratedError()) is True
+    call, attempts = _failing(NoImageGeneratedError())
+    delays: list[float] = []
+    assert run_with_retries(call, policy=RetryPolicy(), sleep=delays.append) == "done"
+    assert (len(attempts), delays) == (2, [2.0])
+
+
+class _Signal:
+    """An abort signal that records waits and is set after ``set_after`` of them."""
+
+    def __init__(self, set_after: int | None = None) -> None:
+        self.waits: list[float | None] = []
+        self._set_after = set_after
+
+    def is_set(self) -> bool:
+        return self._set_after is not None and len(self.waits) >= self._set_after
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        return self.is_set()
+
+
+def test_an_abort_before_the_first_attempt_says_nothing_was_sent() -> None:
+    call, attempts = _failing()
+    with pytest.raises(AbortError) as raised:
+        run_with_retries(call, policy=RetryPolicy(), sleep=None, abort_signal=_Signal(set_after=0))
+    assert str(raised.value) == "The call was aborted: abort_signal was set before it was sent."
+    assert attempts == []
+
+
+def test_an_abort_seen_before_a_retry_counts_the_failed_attempts() -> None:
+    class SetOnThirdLook:
+        """Set between the end of the first wait and the second attempt."""
+
+        looks = 0
+
+        def is_set(self) -> bool:
+            self.looks += 1
+            return self.looks >= 3
+
+        def wait(self, timeout: float | None = None) -> bool:
+            raise AssertionError("an injected sleep is used instead of waiting on the signal")
+
+    call, attempts = _failing(_busy())
+    with pytest.raises(AbortError) as raised:
+        run_with_retries(
+            call, policy=RetryPolicy(), sleep=lambda seconds: None, abort_signal=SetOnThirdLook()
+        )
+    assert str(raised.value) == (
+        "The call was aborted: abort_signal was set after 1 failed attempts."
+    )
+    assert attempts == [1]
+
+
+def test_an_abort_during_an_injected_sleep_ends_the_wait_without_another_attempt() -> None:
+    signal = threading.Event()
+    call, attempts = _failing(_busy())
+    with pytest.raises(AbortError) as raised:
+        run_with_retries(
+            call, policy=RetryPolicy(), sleep=lambda seconds: signal.set(), abort_signal=signal
+        )
+    assert str(raised.value) == "The call was aborted while waiting 2 s before a retry."
+    assert attempts == [1]
+
+
+def test_without_an_injected_sleep_the_wait_is_on_the_abort_signal() -> None:
+    signal = _Signal()
+    call, attempts = _failing(_busy(), _busy())
+    assert run_with_retries(call, policy=RetryPolicy(), abort_signal=signal) == "done"
+    assert signal.waits == [2.0, 4.0]
+    assert len(attempts) == 3
+
+
+def test_without_sleep_or_signal_the_wait_is_a_real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    call, _ = _failing(_busy())
+    assert run_with_retries(call, policy=RetryPolicy(initial_delay=0.25)) == "done"
+    assert slept == [0.25]
