@@ -21,8 +21,9 @@ settings.load_profile(
 )
 
 
-# The fixtures whose parameter is the host a behavioural test runs in.
-_HOST_FIXTURES = ("api", "replay_mode", "mode")
+# The fixtures whose parameter is the host a behavioural test runs in, and the hosts' names.
+_HOST_FIXTURES = ("api", "replay_mode")
+_HOSTS = frozenset({"inprocess", "server", "wsgi"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -41,8 +42,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        host = next((params[name] for name in _HOST_FIXTURES if name in params), None)
-        (dropped if host is not None and host not in allowed else keep).append(item)
+        hosts_of_item = {params.get(name) for name in _HOST_FIXTURES} & _HOSTS
+        (dropped if hosts_of_item - allowed else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
