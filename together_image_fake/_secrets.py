@@ -249,7 +249,7 @@ def is_secret_field(name: str) -> bool:
 
 def _basic_credentials(encoded: str) -> str | None:
     try:
-        return base64.b64decode(encoded, validate=True).decode("utf-8")
+        return base64.b64decode(encoded, validate=True).decode()
     except (binascii.Error, ValueError):
         return None
 
@@ -309,7 +309,7 @@ def scan(
     findings.extend(_credential_fields(document, ""))
     for name, data in (blobs or {}).items():
         for index, secret in enumerate(known):
-            if any(form.encode("utf-8") in data for form in _forms(secret)):
+            if any(form.encode() in data for form in _forms(secret)):
                 findings.append(
                     SecretFinding(
                         where=f"blob {name}",

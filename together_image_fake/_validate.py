@@ -131,7 +131,7 @@ def parse_json_body(body: bytes) -> Any:
         FakeAPIError: 400 for bad UTF-8 or bad JSON.
     """
     try:
-        text = body.decode("utf-8")
+        text = body.decode()  # UTF-8, strictly
         # JSON.parse rejects NaN and Infinity; Python's json would accept them.
         return json.loads(text, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:

@@ -118,9 +118,9 @@ def json_bytes(obj: object, *, pretty: bool = True) -> bytes:
     # back to escapes.
     text = json.dumps(obj, indent=indent, separators=separators, ensure_ascii=False)
     try:
-        return text.encode("utf-8")
+        return text.encode()
     except UnicodeEncodeError:
-        return json.dumps(obj, indent=indent, separators=separators).encode("ascii")
+        return json.dumps(obj, indent=indent, separators=separators).encode()  # ASCII
 
 
 _EMPTY_B64_JSON = b'"b64_json": ""'
@@ -157,7 +157,7 @@ def splice_base64(body: bytes, texts: Sequence[bytes]) -> bytes:
 
 def etag(body: bytes) -> str:
     """Return the real gateway's weak Etag for ``body``: ``W/"<hex length>-<b64 sha1[:27]>"``."""
-    digest = base64.b64encode(hashlib.sha1(body).digest()).decode("ascii")  # noqa: S324 - Etag formula
+    digest = base64.b64encode(hashlib.sha1(body).digest()).decode()  # noqa: S324 - Etag formula
     return f'W/"{len(body):x}-{digest[:27]}"'
 
 
