@@ -23,7 +23,7 @@ from ._types import ImagePrompt
 
 _SIZE = re.compile(r"[1-9][0-9]*x[1-9][0-9]*", flags=re.ASCII)
 _ASPECT_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*", flags=re.ASCII)
-_URL_PREFIXES = ("http://", "https://")
+_URL = re.compile(r"https?://", re.IGNORECASE)
 _PROMPT_KEYS = ("text", "images", "mask")
 # Modes Pillow writes as PNG as they are; premultiplied modes have a direct straight-alpha twin,
 # every other mode (CMYK, YCbCr, 32-bit "I", float "F"…) is converted to RGBA.
@@ -59,7 +59,7 @@ def is_url(value: str) -> bool:
     Returns:
         ``True`` when it starts with ``http://`` or ``https://`` (any letter case).
     """
-    return value[:8].lower().startswith(_URL_PREFIXES)
+    return _URL.match(value) is not None
 
 
 def normalize_image_input(image: object) -> str:
@@ -93,7 +93,7 @@ def normalize_image_input(image: object) -> str:
     if isinstance(image, os.PathLike):
         return to_data_url(_read_path(image))
     if _is_pil_image(image):
-        return to_data_url(_encode_pil_image(image), "image/png")
+        return to_data_url(_encode_pil_image(image))  # detected: PNG
     read = getattr(image, "read", None)
     if callable(read):
         return to_data_url(_read_file_object(read))
@@ -139,7 +139,7 @@ def _encode_pil_image(image: Any) -> bytes:
         if mode not in _PNG_MODES:
             image = image.convert(_PNG_CONVERSIONS.get(mode, "RGBA"))
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
+        image.save(buffer, format="PNG")  # pragma: no mutate (Pillow reads "png" the same)
     except (OSError, ValueError) as error:
         raise InvalidDataContentError(
             f"Invalid data content. The PIL image (mode {mode!r}) cannot be encoded as PNG: "

@@ -340,3 +340,66 @@ def test_premultiplied_pil_images_keep_their_alpha(mode: str, expected_mode: str
     assert decoded.mode == expected_mode
     # The alpha channel survives the conversion to straight alpha, value for value.
     assert decoded.getchannel("A").getextrema() == (128, 128)
+
+
+def test_an_unreadable_path_names_the_file_and_the_reason(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.png"
+    with pytest.raises(InvalidArgumentError) as raised:
+        normalize_image_input(missing)
+    assert (
+        str(raised.value)
+        == f"Cannot read the image file {str(missing)!r}: No such file or directory."
+    )
+    assert raised.value.argument == "image"
+
+
+def test_a_path_with_a_nul_byte_is_an_argument_error_not_a_crash() -> None:
+    with pytest.raises(InvalidArgumentError) as raised:
+        normalize_image_input(Path("in\0put.png"))
+    assert str(raised.value) == "Cannot read the image file 'in\\x00put.png': embedded null byte."
+    assert raised.value.argument == "image"
+
+
+def test_a_text_mode_file_is_refused_in_the_ai_sdk_wording() -> None:
+    with pytest.raises(InvalidDataContentError) as raised:
+        normalize_image_input(io.StringIO("not bytes"))
+    assert str(raised.value) == (
+        "Invalid data content. Expected a binary file object (open(..., 'rb')), but read() "
+        "returned str."
+    )
+
+
+@pytest.mark.parametrize("size", [(0, 3), (3, 0), (0, 0)])
+def test_an_empty_pil_image_is_refused(size: tuple[int, int]) -> None:
+    with pytest.raises(InvalidDataContentError) as raised:
+        normalize_image_input(Image.new("RGB", size))
+    assert str(raised.value) == (
+        f"Invalid data content. The PIL image is empty ({size[0]}x{size[1]})."
+    )
+
+
+@pytest.mark.parametrize("size", [(1, 3), (3, 1), (1, 1)])
+def test_a_pil_image_one_pixel_wide_or_high_is_sent(size: tuple[int, int]) -> None:
+    media_type, data = parse_data_url(normalize_image_input(Image.new("RGB", size)))
+    assert media_type == "image/png"
+    with Image.open(io.BytesIO(data)) as decoded:
+        assert decoded.size == size
+
+
+def test_a_pil_image_that_cannot_be_read_is_invalid_data_content() -> None:
+    encoded = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 20, 30)).save(encoded, "PNG")
+    lazy = Image.open(io.BytesIO(encoded.getvalue()[:-30]))  # pixels cut short, not read yet
+    with pytest.raises(InvalidDataContentError) as raised:
+        normalize_image_input(lazy)
+    assert str(raised.value).startswith(
+        "Invalid data content. The PIL image (mode 'RGB') cannot be encoded as PNG: "
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["https:/example.com/a.png", "http//example.com", "httpx://a", " https://a", "ftp://a"]
+)
+def test_only_an_http_or_https_scheme_makes_a_string_a_url(text: str) -> None:
+    with pytest.raises(InvalidDataContentError):
+        normalize_image_input(text)
