@@ -605,7 +605,7 @@ def validate_generation(
     )
 
 
-def _data_url_bytes(url: str, name: str = "image_url") -> bytes:
+def _data_url_bytes(url: str, name: str) -> bytes:
     match = _DATA_URL.match(url)
     if match is None or ";base64" not in match.group("params").lower():
         raise invalid_value(
@@ -635,7 +635,7 @@ def decode_input_image(data: bytes, name: str = "image_url") -> InputImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                image_format = image.format or ""
+                image_format = str(image.format)  # Image.open always names one
                 width, height = image.size
                 if max(width, height) <= MAX_INPUT_SIDE:
                     if width * height > MAX_SIDE * MAX_SIDE:
@@ -656,7 +656,7 @@ def decode_input_image(data: bytes, name: str = "image_url") -> InputImage:
     if image_format not in _INPUT_FORMATS:
         raise invalid_value(
             name,
-            f"Expected a PNG, JPEG, WebP or GIF input image, got {image_format or 'unknown'}.",
+            f"Expected a PNG, JPEG, WebP or GIF input image, got {image_format}.",
         )
     return InputImage(
         data=data,

@@ -19,7 +19,15 @@ import pytest
 from PIL import Image
 
 import together_image.models as models
-from together_image.models import MODELS, TEXTS, model_params, non_serverless_message
+from together_image.models import (
+    MODELS,
+    TEXTS,
+    AreaWindow,
+    SizeMenu,
+    SizeRange,
+    model_params,
+    non_serverless_message,
+)
 from together_image_fake import inspect_image
 
 from .conftest import ContractAPI, Reply
@@ -236,6 +244,42 @@ def test_kontext_takes_its_output_shape_from_the_reference(api: ContractAPI) -> 
 
     info = inspect_image(_image(api, reply))
     assert (info.width, info.height) == (1024, 1024)
+
+
+# A model registered like Kontext, with the size rule under test: the output takes the
+# reference's shape at about one megapixel, snapped to that rule [INF].
+_MENU = SizeMenu(sizes=((512, 512), (1024, 1024), (1344, 768), (1792, 1024), (768, 1344)))
+_COARSE_RANGE = SizeRange(min=256, max=8192, multiple=32)
+_WINDOW = AreaWindow(
+    min_side=512, max_side=1440, min_ratio=(1, 4), max_ratio=(4, 1), example=(1024, 1024)
+)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "reference", "expected"),
+    [
+        # A menu: the entry nearest in aspect, then in area.
+        (_MENU, (800, 400), (1344, 768)),
+        (_MENU, (400, 800), (768, 1344)),
+        (_MENU, (500, 500), (1024, 1024)),
+        # A range: each side snapped to its multiple, within its bounds and the fake's 4096.
+        (_COARSE_RANGE, (900, 300), (1760, 576)),
+        (_COARSE_RANGE, (4000, 100), (4096, 256)),
+        # Any other rule: multiples of 16.
+        (_WINDOW, (900, 300), (1776, 592)),
+    ],
+    ids=["menu-wide", "menu-tall", "menu-square", "range-wide", "range-bounds", "window"],
+)
+def test_a_reference_model_fits_the_references_shape_to_its_size_rule(
+    api: ContractAPI, sizes: Any, reference: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    api.fake.register_model("acme/shaper", like=KONTEXT, sizes=sizes)
+    reply = api.generate(
+        model="acme/shaper", prompt="x", image_url=_data_url(_png((9, 9, 9), reference))
+    )
+
+    info = inspect_image(_image(api, reply))
+    assert (info.width, info.height) == expected
 
 
 # ---- reference_images ------------------------------------------------------------------------

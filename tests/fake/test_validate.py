@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from PIL import Image
 from together_image_fake import CATALOG, ModelSpec
 from together_image_fake._errors import FakeAPIError
 from together_image_fake._validate import (
+    MAX_INPUT_SIDE,
     MAX_JSON_DEPTH,
     MAX_SIDE,
     check_auth,
@@ -219,3 +221,187 @@ def test_bodies_nested_to_the_limit_are_accepted() -> None:
     body = '{"extra": ' + nested + "}"
     parsed = parse_json_object({"content-type": "application/json"}, body.encode(), strict=True)
     assert json_depth(parsed) == MAX_JSON_DEPTH
+
+
+# --- the words of each refusal: the field it names and the value it quotes ---------------------
+
+SCHNELL = "black-forest-labs/FLUX.1-schnell"
+KONTEXT = "black-forest-labs/FLUX.1-kontext-pro"
+FLUX2_PRO = "black-forest-labs/FLUX.2-pro"
+
+
+def _spec(model_id: str) -> ModelSpec:
+    return next(spec for spec in CATALOG if spec.id == model_id)
+
+
+def _refusal(
+    model_id: str, fields: dict[str, Any], *, policy: str = "record", remote: Any = None
+) -> str:
+    body = {"model": model_id, "prompt": "a quetzal", **fields}
+    with pytest.raises(FakeAPIError) as raised:
+        validate_generation(
+            body,
+            _spec(model_id),
+            strict=True,
+            remote_images=remote or {},
+            remote_policy=policy,  # type: ignore[arg-type]
+        )
+    assert raised.value.status == 400
+    return raised.value.message
+
+
+def _quoted(value: Any) -> str:
+    """How a refusal quotes a wrong value: its JSON, non-ASCII raw, cut to 80 characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@given(
+    st.one_of(
+        st.text(max_size=120),
+        st.integers(),
+        st.lists(st.integers(), max_size=30),
+        st.dictionaries(st.text(max_size=5), st.booleans(), max_size=8),
+    )
+)
+def test_a_value_of_the_wrong_type_is_named_and_quoted(value: Any) -> None:
+    assert _refusal(SCHNELL, {"disable_safety_checker": value}) == (
+        "Invalid value for 'disable_safety_checker' parameter. Expected a boolean, got "
+        f"{_quoted(value)}."
+    )
+    if not isinstance(value, int):
+        assert _refusal(SCHNELL, {"guidance_scale": value}) == (
+            "Invalid value for 'guidance_scale' parameter. Expected a number, got "
+            f"{_quoted(value)}."
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("x" * 78, '"' + "x" * 78 + '"'),  # 80 characters with the quotes: whole
+        ("x" * 79, '"' + "x" * 76 + "..."),  # 81: cut to 77 and an ellipsis
+        ("é" * 3, '"ééé"'),  # non-ASCII text as it is, not \\u escapes
+    ],
+)
+def test_a_quoted_value_is_cut_after_eighty_characters(value: str, shown: str) -> None:
+    message = _refusal(SCHNELL, {"disable_safety_checker": value})
+    assert message.endswith(f"Expected a boolean, got {shown}.")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_javascript_number_constants_are_invalid_json(constant: str) -> None:
+    with pytest.raises(FakeAPIError) as raised:
+        parse_json_object(
+            {"content-type": "application/json"}, f'{{"n": {constant}}}'.encode(), strict=True
+        )
+    assert raised.value.message.startswith(
+        f"Invalid JSON in request body: {constant} is not valid JSON"
+    )
+
+
+def _data_url(data: bytes, header: str = "image/png;base64") -> str:
+    return f"data:{header}," + base64.b64encode(data).decode()
+
+
+@pytest.mark.parametrize(
+    ("model_id", "field", "as_list"),
+    [(KONTEXT, "image_url", False), (FLUX2_PRO, "reference_images", True)],
+)
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        (
+            "data:image/png,QUJD",
+            'Expected a data URL of the form data:<type>;base64,<data>, got "data:image/png,QUJD".',
+        ),
+        ("data:image/png;base64,QUJD*", "The data URL does not hold valid base64: "),
+        (_data_url(b"not an image"), "The input image could not be decoded as an image: "),
+        (
+            "ftp://example.com/a.png",
+            "Expected an http(s) URL or a base64 data URL of an image, got "
+            '"ftp://example.com/a.png".',
+        ),
+    ],
+)
+def test_an_input_image_refusal_names_its_field(
+    model_id: str, field: str, as_list: bool, url: str, detail: str
+) -> None:
+    message = _refusal(model_id, {field: [url] if as_list else url})
+    assert message.startswith(f"Invalid value for '{field}' parameter. {detail}")
+
+
+@pytest.mark.parametrize(
+    ("model_id", "field", "as_list"),
+    [(KONTEXT, "image_url", False), (FLUX2_PRO, "reference_images", True)],
+)
+@pytest.mark.parametrize("url", ["http://example.com/a.png", "https://example.com/a.png"])
+def test_remote_images_decode_when_registered_and_refuse_as_the_policy_says(
+    model_id: str, field: str, as_list: bool, url: str
+) -> None:
+    def value(given: str) -> Any:
+        return [given] if as_list else given
+
+    body = {"model": model_id, "prompt": "p", field: value(url)}
+    spec = _spec(model_id)
+    registered = validate_generation(
+        body, spec, strict=True, remote_images={url: _png()}, remote_policy="reject"
+    )
+    unknown = validate_generation(body, spec, strict=True, remote_images={}, remote_policy="record")
+    decoded = registered.input_image if field == "image_url" else registered.references[0]
+    assert decoded == decode_input_image(_png())
+    assert (unknown.input_image, unknown.references) == (None, ())
+
+    assert _refusal(model_id, {field: value(url)}, policy="reject") == (
+        f"Invalid value for '{field}' parameter. Could not download the image at \"{url}\"."
+    )
+    broken = _refusal(model_id, {field: value(url)}, remote={url: b"junk"})
+    assert broken.startswith(
+        f"Invalid value for '{field}' parameter. The input image could not be decoded"
+    )
+
+
+def _png_of(width: int, height: int, mode: str = "1") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_input_image_side_may_reach_the_limit_but_not_pass_it() -> None:
+    longest = MAX_INPUT_SIDE
+    assert decode_input_image(_png_of(longest, 1)).pixels.size == (longest, 1)
+    with pytest.raises(FakeAPIError) as raised:
+        decode_input_image(_png_of(longest + 1, 1), "reference_images")
+    assert raised.value.message == (
+        f"Invalid value for 'reference_images' parameter. The input image is {longest + 1}x1 "
+        f"pixels: expected at most {longest} pixels a side (and {MAX_SIDE}x{MAX_SIDE} pixels in "
+        "all)."
+    )
+
+
+def test_an_input_image_area_may_reach_the_limit_but_not_pass_it() -> None:
+    assert decode_input_image(_png_of(MAX_SIDE, MAX_SIDE)).pixels.size == (MAX_SIDE, MAX_SIDE)
+    with pytest.raises(FakeAPIError, match=f"{MAX_SIDE + 1}x{MAX_SIDE} pixels is too large"):
+        decode_input_image(_png_of(MAX_SIDE + 1, MAX_SIDE))
+
+
+def test_an_input_image_at_the_longest_side_is_still_decoded_whole() -> None:
+    truncated = _png_of(MAX_INPUT_SIDE, 2, "L")[:-40]  # the pixel data cut short
+    with pytest.raises(FakeAPIError, match="could not be decoded as an image"):
+        decode_input_image(truncated)
+
+
+def test_the_default_field_of_a_decoding_refusal_is_image_url() -> None:
+    with pytest.raises(FakeAPIError) as raised:
+        decode_input_image(b"junk")
+    assert raised.value.message.startswith(
+        "Invalid value for 'image_url' parameter. The input image could not be decoded"
+    )
+    gif = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(gif, "TIFF")
+    with pytest.raises(FakeAPIError) as refused:
+        decode_input_image(gif.getvalue())
+    assert refused.value.message == (
+        "Invalid value for 'image_url' parameter. Expected a PNG, JPEG, WebP or GIF input image, "
+        "got TIFF."
+    )
