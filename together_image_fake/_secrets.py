@@ -256,7 +256,9 @@ def _basic_credentials(encoded: str) -> str | None:
 
 def _forms(secret: str) -> tuple[str, ...]:
     """The ways a secret may be written: as is, percent-encoded, form-encoded."""
-    return tuple(dict.fromkeys((secret, quote(secret, safe=""), quote_plus(secret))))
+    # safe="" escapes "/" too (a mutant's safe="XXXX" would only spare "X", never escaped anyway).
+    escaped = quote(secret, safe="")  # pragma: no mutate
+    return tuple(dict.fromkeys((secret, escaped, quote_plus(secret))))
 
 
 def shannon_entropy(text: str) -> float:
@@ -297,7 +299,7 @@ def scan(
     known = [s for s in dict.fromkeys(s.strip() for s in secrets) if len(s) >= MIN_SECRET_LENGTH]
     allowed = [re.compile(pattern) for pattern in (*DEFAULT_ALLOW, *allow)]
     findings: list[SecretFinding] = []
-    for where, text in _strings(document, ""):
+    for where, text in _strings(document):
         found = list(_scan_text(where, text, known, allowed))
         if _PERCENT_ESCAPE.search(text):
             # A key percent-encoded (``tgp%5Fv1%5F…``, ``Bearer%20…``) in a URL or a form body
@@ -366,7 +368,7 @@ def _credential_fields(value: Any, where: str) -> Iterator[SecretFinding]:
                 )
 
 
-def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+def _strings(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(value, dict):
         for key, item in value.items():
             path = f"{where}.{key}" if where else str(key)

@@ -150,8 +150,8 @@ def splice_base64(body: bytes, texts: Sequence[bytes]) -> bytes:
             f"Expected {len(texts)} empty b64_json values in the body, found {len(pieces) - 1}"
         )
     spliced = [pieces[0]]
-    for text, piece in zip(texts, pieces[1:], strict=True):
-        spliced += [b'"b64_json": "', text, b'"', piece]
+    for index, text in enumerate(texts, start=1):
+        spliced += [b'"b64_json": "', text, b'"', pieces[index]]
     return b"".join(spliced)
 
 
