@@ -156,7 +156,7 @@ def parse_json_object(
     Raises:
         FakeAPIError: 400 for a wrong content type, bad UTF-8, bad JSON or a non-object.
     """
-    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    content_type = headers.get("content-type", "").partition(";")[0].strip().lower()
     if strict and content_type != "application/json" and not content_type.endswith("+json"):
         raise FakeAPIError(
             400,

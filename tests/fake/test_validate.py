@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from together_image_fake import CATALOG, ModelSpec
+from together_image_fake._catalog import Catalog
 from together_image_fake._errors import FakeAPIError
 from together_image_fake._validate import (
     MAX_INPUT_SIDE,
@@ -23,6 +24,7 @@ from together_image_fake._validate import (
     decode_input_image,
     json_depth,
     parse_json_object,
+    resolve_model,
     validate_generation,
 )
 
@@ -405,3 +407,190 @@ def test_the_default_field_of_a_decoding_refusal_is_image_url() -> None:
         "Invalid value for 'image_url' parameter. Expected a PNG, JPEG, WebP or GIF input image, "
         "got TIFF."
     )
+
+
+# --- LoRAs and reference images ---------------------------------------------------------------
+
+FLUX2_DEV = "black-forest-labs/FLUX.2-dev"  # takes up to 2 LoRAs [DOC] and 6 references [INF]
+_LORA = {"path": "https://example.com/style.safetensors", "scale": 0.8}
+
+
+def _accepts(model_id: str, fields: dict[str, Any]) -> Any:
+    body = {"model": model_id, "prompt": "a quetzal", **fields}
+    return validate_generation(
+        body, _spec(model_id), strict=True, remote_images={}, remote_policy="record"
+    )
+
+
+def _is_lora(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("path"), str)
+        and type(item.get("scale")) in (int, float)
+    )
+
+
+_LORA_ITEMS = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "path": st.one_of(st.text(max_size=8), st.integers(), st.none()),
+            "scale": st.one_of(
+                st.floats(allow_nan=False), st.integers(), st.booleans(), st.text(max_size=3)
+            ),
+        },
+    ),
+    st.text(max_size=8),
+    st.integers(),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@given(st.lists(_LORA_ITEMS, max_size=2))
+def test_a_lora_is_an_object_with_a_string_path_and_a_number_scale(items: list[Any]) -> None:
+    bad = next((item for item in items if not _is_lora(item)), None)
+    if bad is None:
+        _accepts(FLUX2_DEV, {"image_loras": items})
+        return
+    assert _refusal(FLUX2_DEV, {"image_loras": items}) == (
+        "Invalid value for 'image_loras' parameter. Each LoRA must be an object with a string "
+        f"'path' and a number 'scale', got {_quoted(bad)}."
+    )
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 5])
+def test_a_model_takes_at_most_its_number_of_loras(count: int) -> None:
+    fields = {"image_loras": [_LORA] * count}
+    if count <= 2:
+        _accepts(FLUX2_DEV, fields)
+    else:
+        assert _refusal(FLUX2_DEV, fields) == (
+            f"Invalid value for 'image_loras' parameter. At most 2 LoRAs are allowed, got {count}."
+        )
+    # Relaxed, the documented limit stays: it is not an inferred rule.
+    body = {"model": FLUX2_DEV, "prompt": "p", **fields}
+    if count > 2:
+        with pytest.raises(FakeAPIError, match="At most 2 LoRAs"):
+            validate_generation(
+                body, _spec(FLUX2_DEV), strict=False, remote_images={}, remote_policy="record"
+            )
+
+
+@pytest.mark.parametrize("loras", [{"path": "p", "scale": 1}, "p", 3])
+def test_loras_must_come_as_an_array(loras: Any) -> None:
+    assert _refusal(FLUX2_DEV, {"image_loras": loras}) == (
+        f"Invalid value for 'image_loras' parameter. Expected an array, got {_quoted(loras)}."
+    )
+
+
+def test_loras_are_not_read_by_a_model_that_ignores_them() -> None:
+    # FLUX.1-schnell ignores image_loras [DOC]: not even its type is checked.
+    _accepts(SCHNELL, {"image_loras": "not an array"})
+
+
+@pytest.mark.parametrize(
+    "references", ["https://example.com/a.png", ["https://example.com/a.png", 7], {"a": "b"}]
+)
+def test_reference_images_must_be_an_array_of_strings(references: Any) -> None:
+    assert _refusal(FLUX2_PRO, {"reference_images": references}) == (
+        "Invalid value for 'reference_images' parameter. Expected an array of URL strings, got "
+        f"{_quoted(references)}."
+    )
+
+
+@pytest.mark.parametrize("count", [7, 8, 9])
+def test_a_model_takes_at_most_its_number_of_reference_images(count: int) -> None:
+    fields = {"reference_images": [f"https://example.com/{i}.png" for i in range(count)]}
+    if count <= 8:
+        assert len(_accepts(FLUX2_PRO, fields).reference_urls) == count
+    else:
+        assert _refusal(FLUX2_PRO, fields) == (
+            "Invalid value for 'reference_images' parameter. The selected model supports at most "
+            "8 reference images."
+        )
+
+
+# --- the request itself: content type, JSON object, model ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "Application/JSON",
+        "application/json; charset=utf-8",
+        "application/json; charset=utf-8; boundary=x",
+        " application/json ;charset=utf-8",
+        "application/vnd.api+json",
+        "application/merge-patch+json; charset=utf-8",
+    ],
+)
+def test_json_content_types_are_accepted(content_type: str) -> None:
+    parsed = parse_json_object({"content-type": content_type}, b'{"a": 1}', strict=True)
+    assert parsed == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("headers", "shown"),
+    [
+        ({"content-type": "text/plain"}, "'text/plain'"),
+        ({"content-type": "text/plain; charset=utf-8"}, "'text/plain'"),
+        ({"content-type": "application/json+xml"}, "'application/json+xml'"),
+        ({"content-type": "application/jsonp"}, "'application/jsonp'"),
+        ({"content-type": ""}, "'none'"),
+        ({}, "'none'"),
+    ],
+)
+def test_other_content_types_are_refused_when_strict(headers: dict[str, str], shown: str) -> None:
+    with pytest.raises(FakeAPIError) as raised:
+        parse_json_object(headers, b'{"a": 1}', strict=True)
+    assert raised.value.status == 400
+    assert raised.value.message == (
+        f"Invalid request: expected Content-Type 'application/json', got {shown}."
+    )
+    assert parse_json_object(headers, b'{"a": 1}', strict=False) == {"a": 1}
+
+
+@pytest.mark.parametrize(("body", "kind"), [(b"[1]", "list"), (b'"s"', "str"), (b"1", "int")])
+def test_a_body_that_is_not_an_object_is_named_by_its_type(body: bytes, kind: str) -> None:
+    with pytest.raises(FakeAPIError) as raised:
+        parse_json_object({"content-type": "application/json"}, body, strict=True)
+    assert raised.value.message == f"Invalid request body: expected a JSON object, got {kind}."
+
+
+def _resolve_error(body: dict[str, Any], serve_retired: bool = False) -> FakeAPIError:
+    with pytest.raises(FakeAPIError) as raised:
+        resolve_model(body, Catalog.build(), serve_retired=serve_retired)
+    return raised.value
+
+
+@pytest.mark.parametrize("model", [7, ["m"], True])
+def test_a_model_that_is_not_a_string_is_quoted(model: Any) -> None:
+    error = _resolve_error({"model": model})
+    assert (error.status, error.message) == (
+        400,
+        f"Invalid value for 'model' parameter. Expected a string, got {_quoted(model)}.",
+    )
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "acme/unknown-model",
+        "black-forest-labs/FLUX.1-pro",  # retired, answering as unknown
+        "xai/grok-imagine-image-pro",
+    ],
+)
+def test_an_unknown_or_retired_model_is_named_in_the_404(model: str) -> None:
+    error = _resolve_error({"model": model})
+    assert (error.status, error.code) == (404, "model_not_available")
+    assert error.message == (
+        f"Unable to access model {model}. Please visit https://api.together.ai/models to view the "
+        "list of supported models."
+    )
+
+
+def test_a_retired_model_is_served_when_asked() -> None:
+    model = "black-forest-labs/FLUX.1-pro"
+    spec = resolve_model({"model": model}, Catalog.build(), serve_retired=True)
+    assert spec.id == model
