@@ -594,3 +594,37 @@ def test_a_retired_model_is_served_when_asked() -> None:
     model = "black-forest-labs/FLUX.1-pro"
     spec = resolve_model({"model": model}, Catalog.build(), serve_retired=True)
     assert spec.id == model
+
+
+# --- n, choices and a required input image, in each wording family ---------------------------
+
+
+@pytest.mark.parametrize("n", [0, 5, -1])
+def test_n_out_of_range_is_refused_in_the_families_words(n: int) -> None:
+    assert _refusal(FLUX2_PRO, {"n": n}) == (
+        "Invalid value for 'n' parameter. N must be an integer value between 1 and 4."
+    )
+    assert _refusal(SCHNELL, {"n": n}) == (
+        f"Invalid value for 'n' parameter. Expected an integer between 1 and 4, got {n}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "options"),
+    [
+        ("response_format", "b64_json", "'base64', 'url'"),  # strict: the SDK's old name is refused
+        ("response_format", "URL", "'base64', 'url'"),
+        ("output_format", "webp", "'jpeg', 'png'"),
+    ],
+)
+def test_a_value_outside_a_choice_names_every_option(name: str, value: str, options: str) -> None:
+    assert _refusal(SCHNELL, {name: value}) == (
+        f"Invalid value for '{name}' parameter. Expected one of {options}, got {_quoted(value)}."
+    )
+
+
+def test_a_model_that_needs_an_input_image_says_so() -> None:
+    canny = "black-forest-labs/FLUX.1-canny"
+    assert _refusal(canny, {}) == (
+        f"Missing required parameter 'image_url'. Model {canny} needs an input image."
+    )
