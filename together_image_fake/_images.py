@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from together_image_fake._calls import CallDetails, sha256_hex
-from together_image_fake._catalog import ModelSpec, recorded_listing
+from together_image_fake._catalog import Catalog, ModelSpec, recorded_listing
 from together_image_fake._errors import (
     CREDIT_LIMIT_MESSAGE,
     CREDIT_LIMIT_MESSAGE_2025,
@@ -135,6 +135,7 @@ class ImageGenerator:
         self.unsafe_terms = tuple(term.lower() for term in unsafe_terms)
         self.remote_image_policy: RemoteImagePolicy = remote_images
         self.serve_retired = serve_retired
+        self._listing: tuple[Catalog, bool, bytes] | None = None
         if account_texts not in ("2026", "2025"):
             raise ValueError(f"account_texts must be '2026' or '2025', got {account_texts!r}")
         self.credit_limit_message = (
@@ -181,6 +182,22 @@ class ImageGenerator:
             response = replace(response, delay_s=fault.latency_s)
         return state.record(ctx, request, response, details)
 
+    def _listing_body(self, catalog: Catalog) -> bytes:
+        """The listing's bytes, serialized once per catalog: a catalog never changes (registering
+        a model makes a new one), and the listing is 437 KB of JSON."""
+        cached = self._listing
+        if cached is not None and cached[0] is catalog and cached[1] == self.serve_retired:
+            return cached[2]
+        served = [
+            spec
+            for spec in catalog.models.values()
+            if spec.params.serverless.value and (self.serve_retired or spec.retired.value is None)
+        ]
+        body = json_bytes(model_listing(served), pretty=False)
+        # One assignment: a racing request at worst serializes the listing again.
+        self._listing = (catalog, self.serve_retired, body)
+        return body
+
     def list_models(self, request: FakeRequest, state: FakeState) -> FakeResponse:
         """``GET /v1/models``: the image models served, compact JSON [REC]."""
         ctx = state.begin()
@@ -192,12 +209,7 @@ class ImageGenerator:
             headers = self.api_headers(ctx, body, stage="gateway")
             response = FakeResponse(status=401, headers=sorted_headers(headers), body=body)
             return state.record(ctx, request, response, CallDetails(error=error.summary()))
-        served = [
-            spec
-            for spec in state.catalog.models.values()
-            if spec.params.serverless.value and (self.serve_retired or spec.retired.value is None)
-        ]
-        body = json_bytes(model_listing(served), pretty=False)
+        body = self._listing_body(state.catalog)
         # The listing's own header set [REC 2026-08-17]: no Etag, no X-Api-*, sent chunked,
         # and Content-Type without a charset, unlike the image endpoint.
         headers = {

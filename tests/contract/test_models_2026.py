@@ -467,3 +467,16 @@ def test_a_size_outside_each_models_rule_gets_its_words(
     )
 
     _refused(reply, expected)
+
+
+def test_the_listing_follows_the_catalog_as_it_changes(api: ContractAPI) -> None:
+    before = api.get("/v1/models")
+    again = api.get("/v1/models")
+    api.fake.register_model("acme/painter", like=SCHNELL)
+    after = api.get("/v1/models")
+
+    assert before.body == again.body
+    ids = [entry["id"] for entry in json.loads(after.body)]
+    assert "acme/painter" in ids
+    assert "acme/painter" not in before.body.decode()
+    assert len(ids) == len(json.loads(before.body)) + 1
