@@ -21,7 +21,7 @@ from ._errors import InvalidArgumentError, InvalidDataContentError
 from ._media import decode_base64, parse_data_url, to_data_url
 from ._types import ImagePrompt
 
-_SIZE = re.compile(r"[1-9][0-9]*x[1-9][0-9]*", flags=re.ASCII)
+_SIZE = re.compile(r"([1-9][0-9]*)x([1-9][0-9]*)", flags=re.ASCII)
 _ASPECT_RATIO = re.compile(r"[1-9][0-9]*:[1-9][0-9]*", flags=re.ASCII)
 _URL = re.compile(r"https?://", re.IGNORECASE)
 _PROMPT_KEYS = ("text", "images", "mask")
@@ -176,7 +176,7 @@ def normalize_prompt(prompt: object) -> NormalizedPrompt:
                 f"prompt has unknown keys {unknown}; expected only {list(_PROMPT_KEYS)}.",
                 argument="prompt",
             )
-        text, images, mask = prompt.get("text"), prompt.get("images", ()), prompt.get("mask")
+        text, images, mask = prompt.get("text"), prompt.get("images"), prompt.get("mask")
     else:
         raise InvalidArgumentError(
             "prompt must be a string, an ImagePrompt or a mapping with 'text', 'images' and "
@@ -207,18 +207,18 @@ def parse_size(size: object) -> tuple[int, int] | None:
     """
     if size is None:
         return None
-    if not isinstance(size, str) or not _SIZE.fullmatch(size):
+    match = _SIZE.fullmatch(size) if isinstance(size, str) else None
+    if match is None:
         raise InvalidArgumentError(
             f"size must be a string 'WIDTHxHEIGHT' of positive integers such as '1024x768', "
-            f"got {size!r}.",
+            f"got {_shown(size)}.",
             argument="size",
         )
-    width, _, height = size.partition("x")
     try:
-        return (int(width), int(height))
+        return (int(match.group(1)), int(match.group(2)))
     except ValueError as error:  # more digits than int() accepts (sys.get_int_max_str_digits())
         raise InvalidArgumentError(
-            f"size is too large: {len(size)} characters.", argument="size"
+            f"size is too large: {len(match.group(0))} characters.", argument="size"
         ) from error
 
 
@@ -239,10 +239,20 @@ def validate_aspect_ratio(aspect_ratio: object) -> str | None:
     if not isinstance(aspect_ratio, str) or not _ASPECT_RATIO.fullmatch(aspect_ratio):
         raise InvalidArgumentError(
             f"aspect_ratio must be a string 'W:H' of positive integers such as '16:9', "
-            f"got {aspect_ratio!r}.",
+            f"got {_shown(aspect_ratio)}.",
             argument="aspect_ratio",
         )
     return aspect_ratio
+
+
+def _shown(value: object) -> str:
+    """A wrong argument as an error message quotes it: a string (cut after 40 characters) or a
+    number as written, anything else by its type, never the repr of an arbitrary object."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"
+    if isinstance(value, (float, bool)) or (isinstance(value, int) and abs(value) < 10**18):
+        return repr(value)
+    return type(value).__name__
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -266,7 +276,7 @@ def validate_count(value: object, *, argument: str, minimum: int) -> int:
     if _is_int(value) and value >= minimum:
         return value
     raise InvalidArgumentError(
-        f"{argument} must be an integer >= {minimum}, got {value!r}.", argument=argument
+        f"{argument} must be an integer >= {minimum}, got {_shown(value)}.", argument=argument
     )
 
 
@@ -284,7 +294,7 @@ def validate_seed(seed: object) -> int | None:
     """
     if seed is None or _is_int(seed):
         return seed
-    raise InvalidArgumentError(f"seed must be an integer, got {seed!r}.", argument="seed")
+    raise InvalidArgumentError(f"seed must be an integer, got {_shown(seed)}.", argument="seed")
 
 
 def normalize_images(images: object, *, argument: str = "images") -> tuple[str, ...]:

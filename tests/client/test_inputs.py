@@ -403,3 +403,85 @@ def test_a_pil_image_that_cannot_be_read_is_invalid_data_content() -> None:
 def test_only_an_http_or_https_scheme_makes_a_string_a_url(text: str) -> None:
     with pytest.raises(InvalidDataContentError):
         normalize_image_input(text)
+
+
+class _Opaque:
+    """An object whose repr would leak into a message if one were used."""
+
+
+_CHECKS = {
+    "size": (parse_size, "size must be a string 'WIDTHxHEIGHT' of positive integers"),
+    "aspect_ratio": (validate_aspect_ratio, "aspect_ratio must be a string 'W:H'"),
+    "n": (lambda v: validate_count(v, argument="n", minimum=1), "n must be an integer >= 1"),
+    "seed": (validate_seed, "seed must be an integer"),
+}
+
+
+def _message(check: str, value: object) -> str:
+    call, expected = _CHECKS[check]
+    with pytest.raises(InvalidArgumentError) as raised:
+        call(value)
+    message = str(raised.value)
+    assert message.startswith(expected)
+    return message
+
+
+@pytest.mark.parametrize("check", sorted(_CHECKS))
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (_Opaque(), "_Opaque"),
+        ([1], "list"),
+        (b"512x512", "bytes"),
+        (2.5, "2.5"),
+        ("x" * 40, repr("x" * 40)),
+        ("x" * 41, repr("x" * 40) + "... (41 characters)"),
+    ],
+    ids=["object", "list", "bytes", "float", "text-40", "text-41"],
+)
+def test_a_wrong_argument_is_quoted_as_written_or_by_its_type(
+    check: str, value: object, shown: str
+) -> None:
+    assert _message(check, value).endswith(f", got {shown}.")
+
+
+@pytest.mark.parametrize("check", ["size", "aspect_ratio"])
+def test_a_huge_number_is_named_by_its_type_not_its_digits(check: str) -> None:
+    assert _message(check, 10**30).endswith(", got int.")
+    assert _message(check, -(10**30)).endswith(", got int.")
+    assert _message(check, 10**17).endswith(f", got {10**17}.")
+
+
+@given(
+    st.sampled_from(sorted(_CHECKS)),
+    st.one_of(
+        st.builds(object),
+        st.builds(_Opaque),
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=3),
+        st.sets(st.integers(), max_size=3),
+        st.binary(max_size=8),
+    ),
+)
+def test_no_wrong_argument_is_ever_shown_as_an_object_repr(check: str, value: object) -> None:
+    message = _message(check, value)
+    assert " at 0x" not in message
+    assert message.endswith(f", got {type(value).__name__}.")
+
+
+def test_a_size_too_long_for_int_is_an_argument_error() -> None:
+    size = "9" * 5000 + "x1"
+    with pytest.raises(InvalidArgumentError) as raised:
+        parse_size(size)
+    assert str(raised.value) == f"size is too large: {len(size)} characters."
+    assert raised.value.argument == "size"
+
+
+def test_a_prompt_of_another_type_is_named_by_its_type() -> None:
+    with pytest.raises(InvalidArgumentError) as raised:
+        normalize_prompt(42)
+    assert str(raised.value) == (
+        "prompt must be a string, an ImagePrompt or a mapping with 'text', 'images' and 'mask', "
+        "got int."
+    )
+    assert raised.value.argument == "prompt"
