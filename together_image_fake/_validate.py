@@ -76,7 +76,10 @@ def check_auth(headers: Mapping[str, str], api_keys: frozenset[str] | None) -> s
     Raises:
         FakeAPIError: 401 ``invalid_api_key`` [REC].
     """
-    scheme, _, key = headers.get("authorization", "").strip().partition(" ")
+    value = headers.get("authorization")
+    if value is None:
+        raise invalid_api_key()
+    scheme, _, key = value.strip().partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise invalid_api_key()

@@ -628,3 +628,53 @@ def test_a_model_that_needs_an_input_image_says_so() -> None:
     assert _refusal(canny, {}) == (
         f"Missing required parameter 'image_url'. Model {canny} needs an input image."
     )
+
+
+def test_no_authorization_header_is_the_real_401() -> None:
+    for headers in ({}, {"authorization": ""}, {"authorization": "Bearer"}):
+        error = _outcome(lambda: check_auth(headers, None))[1]  # noqa: B023 - called at once
+        assert error is not None
+        assert (error.status, error.code) == (401, "invalid_api_key")
+
+
+@pytest.mark.parametrize("steps", [0, 51])
+def test_steps_out_of_range_are_refused_in_the_families_words(steps: int) -> None:
+    assert _refusal(FLUX2_DEV, {"steps": steps}) == (
+        "Invalid value for 'steps' parameter. Steps must be an integer value between 1 and 50."
+    )
+    assert _refusal(SCHNELL, {"steps": steps}) == (
+        f"Invalid value for 'steps' parameter. Expected an integer between 1 and 50, got {steps}."
+    )
+
+
+@pytest.mark.parametrize("steps", [1, 50])
+def test_steps_at_either_end_of_the_range_are_taken(steps: int) -> None:
+    assert _accepts(FLUX2_DEV, {"steps": steps}).steps == steps
+    assert _accepts(SCHNELL, {"steps": steps}).steps == steps
+
+
+@pytest.mark.parametrize("n", [10, 11])
+def test_n_never_passes_the_fakes_own_limit_of_ten(n: int) -> None:
+    spec = _spec(SCHNELL).with_rules(max_n=12)
+    body = {"model": SCHNELL, "prompt": "p", "n": n}
+    outcome, error = _outcome(
+        lambda: validate_generation(
+            body, spec, strict=True, remote_images={}, remote_policy="record"
+        )
+    )
+    if n <= 10:
+        assert outcome.n == n
+    else:
+        assert error is not None
+        assert error.message == (
+            "Invalid value for 'n' parameter. Expected an integer between 1 and 10, got 11."
+        )
+
+
+def test_a_documented_required_input_image_is_required_when_relaxed_too() -> None:
+    canny = "black-forest-labs/FLUX.1-canny"
+    body = {"model": canny, "prompt": "p"}
+    with pytest.raises(FakeAPIError, match="Missing required parameter 'image_url'"):
+        validate_generation(
+            body, _spec(canny), strict=False, remote_images={}, remote_policy="record"
+        )
