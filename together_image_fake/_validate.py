@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from PIL import Image
 
@@ -366,7 +366,7 @@ class _Checker:
             error = self.spec.params.dimension_error(*size)
             if error is not None:
                 raise FakeAPIError(400, error)
-        for name, side in zip(("width", "height"), size, strict=False):
+        for name, side in (("width", size[0]), ("height", size[1])):
             if not 1 <= side <= MAX_SIDE:
                 raise invalid_value(
                     name,
@@ -599,7 +599,7 @@ def validate_generation(
         n=n,
         seed=seed,
         response_format="url" if response_format == "url" else "base64",
-        output_format="png" if output_format == "png" else "jpeg",
+        output_format=cast(OutputFormat, output_format),  # one of the choices
         disable_safety_checker=disable_safety_checker,
         image_url=image_url,
         input_image=input_image,

@@ -678,3 +678,90 @@ def test_a_documented_required_input_image_is_required_when_relaxed_too() -> Non
         validate_generation(
             body, _spec(canny), strict=False, remote_images={}, remote_policy="record"
         )
+
+
+def _relaxed(model_id: str, fields: dict[str, Any]) -> Any:
+    body = {"model": model_id, "prompt": "a quetzal", **fields}
+    return validate_generation(
+        body, _spec(model_id), strict=False, remote_images={}, remote_policy="record"
+    )
+
+
+def test_a_relaxed_fake_reads_a_field_refused_only_by_inference_and_checks_its_type() -> None:
+    imagen = "google/imagen-4.0-preview"  # refuses steps by an [INF] rule
+    _relaxed(imagen, {"steps": 20})
+    with pytest.raises(FakeAPIError) as raised:
+        _relaxed(imagen, {"steps": "many"})
+    assert raised.value.message == (
+        "Invalid value for 'steps' parameter. Expected an integer, got \"many\"."
+    )
+
+
+def test_an_ignored_field_is_never_read_strict_or_relaxed() -> None:
+    # FLUX.1-schnell ignores guidance [INF]: a wrong type is no error either way.
+    _accepts(SCHNELL, {"guidance": "strong"})
+    _relaxed(SCHNELL, {"guidance": "strong"})
+
+
+def test_an_integer_may_be_written_as_a_whole_float() -> None:
+    assert _accepts(SCHNELL, {"steps": 20.0}).steps == 20
+    assert _refusal(SCHNELL, {"steps": 20.5}) == (
+        "Invalid value for 'steps' parameter. Expected an integer, got 20.5."
+    )
+
+
+def test_text_fields_name_a_value_of_another_type() -> None:
+    kontext = _refusal(KONTEXT, {"image_url": 7})
+    assert kontext == "Invalid value for 'image_url' parameter. Expected a string, got 7."
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t"])
+def test_a_blank_prompt_is_refused_when_strict_and_kept_when_relaxed(prompt: str) -> None:
+    assert _refusal(SCHNELL, {"prompt": prompt}) == (
+        "Invalid value for 'prompt' parameter. Prompt must be a non-empty string."
+    )
+    assert _relaxed(SCHNELL, {"prompt": prompt}).prompt == prompt
+
+
+def test_a_missing_prompt_is_a_missing_parameter() -> None:
+    assert _refusal(SCHNELL, {"prompt": None}) == "Missing required parameter 'prompt'."
+
+
+@pytest.mark.parametrize(("side", "accepted"), [(1, True), (MAX_SIDE, True), (MAX_SIDE + 1, False)])
+@pytest.mark.parametrize("name", ["width", "height"])
+def test_relaxed_sides_keep_the_fakes_limit_with_its_words(
+    name: str, side: int, accepted: bool
+) -> None:
+    pro = "black-forest-labs/FLUX.1.1-pro"  # sizes by an [INF] rule: relaxed, only the fake's
+    if accepted:  # own limit is left
+        valid = _relaxed(pro, {name: side})
+        assert getattr(valid, name) == side
+        return
+    with pytest.raises(FakeAPIError) as raised:
+        _relaxed(pro, {name: side})
+    assert raised.value.message == (
+        f"Invalid value for '{name}' parameter. Image {name} must be an integer value between 1 "
+        f"and {MAX_SIDE} (a limit of the fake)."
+    )
+
+
+@pytest.mark.parametrize("ratio", ["wide", "16x9", "0:9"])
+def test_an_aspect_ratio_that_is_not_a_ratio_is_quoted(ratio: str) -> None:
+    assert _refusal(SCHNELL, {"aspect_ratio": ratio}) == (
+        f"Invalid value for 'aspect_ratio' parameter. Expected a ratio such as '16:9', got "
+        f"{_quoted(ratio)}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [("url", "url"), ("base64", "base64"), ("b64_json", "base64"), (None, "url")]
+)
+def test_a_relaxed_fake_also_takes_the_sdks_old_response_format_name(
+    given: str | None, kept: str
+) -> None:
+    assert _relaxed(SCHNELL, {"response_format": given}).response_format == kept
+
+
+@pytest.mark.parametrize(("given", "kept"), [("png", "png"), ("jpeg", "jpeg"), (None, "jpeg")])
+def test_output_format_is_kept_or_defaults_to_jpeg(given: str | None, kept: str) -> None:
+    assert _accepts(SCHNELL, {"output_format": given}).output_format == kept
