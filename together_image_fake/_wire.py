@@ -207,4 +207,4 @@ def _alnum(rng: random.Random, count: int) -> str:
 
 def sorted_headers(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """Order headers as the recordings list them: ``Date`` first, then by name."""
-    return tuple(sorted(headers.items(), key=lambda item: (item[0] != "Date", item[0].lower())))
+    return tuple(sorted(headers.items(), key=lambda item: (item[0] != "Date", item[0].casefold())))

@@ -106,6 +106,8 @@ def test_json_is_indented_and_keeps_key_order() -> None:
 def test_json_writes_non_ascii_raw_and_survives_lone_surrogates() -> None:
     assert json_bytes({"p": "café"}) == '{\n  "p": "café"\n}'.encode()
     assert json_bytes({"p": "\ud800"}) == b'{\n  "p": "\\ud800"\n}'
+    # The compact form stays compact when it falls back to escapes.
+    assert json_bytes({"p": "\ud800", "é": 1}, pretty=False) == b'{"p":"\\ud800","\\u00e9":1}'
 
 
 @given(st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=5))
