@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from PIL import Image
 
@@ -106,19 +106,15 @@ def json_depth(value: object) -> int:
     deepest = 0
     level: list[object] = [value]
     while True:
-        below: list[object] = []
-        nested = False
-        for item in level:
-            if isinstance(item, dict):
-                below.extend(item.values())
-                nested = True
-            elif isinstance(item, list):
-                below.extend(item)
-                nested = True
-        if not nested:
+        containers = [item for item in level if isinstance(item, (dict, list))]
+        if not containers:
             return deepest
         deepest += 1
-        level = below
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
 
 
 def parse_json_body(body: bytes) -> Any:
@@ -521,6 +517,9 @@ _REFERENCE_AREA = 1024 * 1024
 """Kontext renders about one megapixel in the reference's aspect [3P Orb: 512x512 -> 1024x1024]."""
 
 
+_OUTPUT_FORMATS: dict[str, OutputFormat] = {"jpeg": "jpeg", "png": "png"}
+
+
 def validate_generation(
     body: Mapping[str, Any],
     spec: ModelSpec,
@@ -555,7 +554,8 @@ def validate_generation(
         body, spec, strict=strict, remote_images=remote_images, remote_policy=remote_policy
     )
     prompt = check.prompt()
-    if spec.wording.value == "runware":
+    runware = spec.wording.value == "runware"
+    if runware:
         seed = check.seed()
         check.rejected_fields()
         width, height = check.size()
@@ -572,7 +572,7 @@ def validate_generation(
         image_url, input_image = None, None
     formats: tuple[str, ...] = ("base64", "url") if strict else ("base64", "url", "b64_json")
     response_format = check.choice("response_format", formats, "url")
-    output_format = check.choice("output_format", ("jpeg", "png"), "jpeg")
+    output_format = _OUTPUT_FORMATS[check.choice("output_format", tuple(_OUTPUT_FORMATS), "jpeg")]
     negative_prompt = check.text("negative_prompt") if check.uses("negative_prompt") else None
     for name in ("guidance_scale", "guidance"):
         if check.uses(name):
@@ -580,7 +580,7 @@ def validate_generation(
     disable_safety_checker = bool(
         check.boolean("disable_safety_checker") if check.uses("disable_safety_checker") else False
     )
-    if spec.wording.value != "runware":
+    if not runware:
         image_url, input_image = check.input_image()
         check.loras()
         reference_urls, references = check.references()
@@ -599,7 +599,7 @@ def validate_generation(
         n=n,
         seed=seed,
         response_format="url" if response_format == "url" else "base64",
-        output_format=cast(OutputFormat, output_format),  # one of the choices
+        output_format=output_format,
         disable_safety_checker=disable_safety_checker,
         image_url=image_url,
         input_image=input_image,

@@ -485,3 +485,9 @@ def test_a_prompt_of_another_type_is_named_by_its_type() -> None:
         "got int."
     )
     assert raised.value.argument == "prompt"
+
+
+def test_numbers_are_quoted_up_to_eighteen_digits() -> None:
+    assert _message("size", 10**18 - 1).endswith(f", got {10**18 - 1}.")
+    assert _message("size", 10**18).endswith(", got int.")
+    assert _message("size", -(10**18)).endswith(", got int.")

@@ -765,3 +765,19 @@ def test_a_relaxed_fake_also_takes_the_sdks_old_response_format_name(
 @pytest.mark.parametrize(("given", "kept"), [("png", "png"), ("jpeg", "jpeg"), (None, "jpeg")])
 def test_output_format_is_kept_or_defaults_to_jpeg(given: str | None, kept: str) -> None:
     assert _accepts(SCHNELL, {"output_format": given}).output_format == kept
+
+
+def test_guidance_is_checked_as_a_number_where_the_model_takes_it() -> None:
+    # FLUX.2-dev takes guidance, FLUX.1-schnell guidance_scale [DOC/3P per the table].
+    assert _refusal(FLUX2_DEV, {"guidance": "strong"}) == (
+        "Invalid value for 'guidance' parameter. Expected a number, got \"strong\"."
+    )
+    assert _refusal(SCHNELL, {"guidance_scale": "strong"}) == (
+        "Invalid value for 'guidance_scale' parameter. Expected a number, got \"strong\"."
+    )
+
+
+def test_the_safety_switch_is_not_read_by_a_model_that_ignores_it() -> None:
+    pro = "black-forest-labs/FLUX.1.1-pro"  # ignores disable_safety_checker [DOC]
+    assert _accepts(pro, {"disable_safety_checker": "yes"}).disable_safety_checker is False
+    assert _accepts(SCHNELL, {"disable_safety_checker": True}).disable_safety_checker is True
