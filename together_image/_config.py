@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
-from ._errors import InvalidArgumentError, LoadAPIKeyError
+from ._errors import InvalidArgumentError, LoadAPIKeyError, describe_value
 
 DEFAULT_BASE_URL = "https://api.together.xyz/v1"
 DEFAULT_TIMEOUT = 60.0
@@ -183,7 +183,8 @@ def validate_timeout(timeout: object, *, argument: str = "timeout") -> float | N
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise InvalidArgumentError(
-            f"{argument} must be a positive number of seconds or None, got {timeout!r}.",
+            f"{argument} must be a positive number of seconds or None, got "
+            f"{describe_value(timeout)}.",
             argument=argument,
         )
     return float(timeout)

@@ -287,3 +287,13 @@ class NoImageGeneratedError(TogetherImageError):
         super().__init__(message)
         self.responses: tuple[ResponseMetadata, ...] = tuple(responses)
         self.calls: tuple[GenerateImageCall, ...] = tuple(calls)
+
+
+def describe_value(value: object) -> str:
+    """A wrong argument as an error message quotes it: a string (cut after 40 characters) or a
+    number as written, anything else by its type, never the repr of an arbitrary object."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"
+    if isinstance(value, (float, bool)) or (isinstance(value, int) and abs(value) < 10**18):
+        return repr(value)
+    return type(value).__name__

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from ._errors import InvalidArgumentError, InvalidDataContentError
+from ._errors import InvalidArgumentError, InvalidDataContentError, describe_value
 from ._media import decode_base64, parse_data_url, to_data_url
 from ._types import ImagePrompt
 
@@ -211,7 +211,7 @@ def parse_size(size: object) -> tuple[int, int] | None:
     if match is None:
         raise InvalidArgumentError(
             f"size must be a string 'WIDTHxHEIGHT' of positive integers such as '1024x768', "
-            f"got {_shown(size)}.",
+            f"got {describe_value(size)}.",
             argument="size",
         )
     try:
@@ -239,20 +239,10 @@ def validate_aspect_ratio(aspect_ratio: object) -> str | None:
     if not isinstance(aspect_ratio, str) or not _ASPECT_RATIO.fullmatch(aspect_ratio):
         raise InvalidArgumentError(
             f"aspect_ratio must be a string 'W:H' of positive integers such as '16:9', "
-            f"got {_shown(aspect_ratio)}.",
+            f"got {describe_value(aspect_ratio)}.",
             argument="aspect_ratio",
         )
     return aspect_ratio
-
-
-def _shown(value: object) -> str:
-    """A wrong argument as an error message quotes it: a string (cut after 40 characters) or a
-    number as written, anything else by its type, never the repr of an arbitrary object."""
-    if isinstance(value, str):
-        return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"
-    if isinstance(value, (float, bool)) or (isinstance(value, int) and abs(value) < 10**18):
-        return repr(value)
-    return type(value).__name__
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -276,7 +266,8 @@ def validate_count(value: object, *, argument: str, minimum: int) -> int:
     if _is_int(value) and value >= minimum:
         return value
     raise InvalidArgumentError(
-        f"{argument} must be an integer >= {minimum}, got {_shown(value)}.", argument=argument
+        f"{argument} must be an integer >= {minimum}, got {describe_value(value)}.",
+        argument=argument,
     )
 
 
@@ -294,7 +285,9 @@ def validate_seed(seed: object) -> int | None:
     """
     if seed is None or _is_int(seed):
         return seed
-    raise InvalidArgumentError(f"seed must be an integer, got {_shown(seed)}.", argument="seed")
+    raise InvalidArgumentError(
+        f"seed must be an integer, got {describe_value(seed)}.", argument="seed"
+    )
 
 
 def normalize_images(images: object, *, argument: str = "images") -> tuple[str, ...]:

@@ -40,6 +40,7 @@ from ._errors import (
     InvalidResponseDataError,
     LoadAPIKeyError,
     UnsupportedFunctionalityError,
+    describe_value,
     error_class_for_status,
     redact_secret,
 )
@@ -125,7 +126,8 @@ def parse_provider_options(provider_options: object) -> dict[str, Any]:
     for key, value in options.items():
         if not isinstance(key, str):
             raise InvalidArgumentError(
-                f"invalid togetherai provider options: keys must be strings, got {key!r}.",
+                f"invalid togetherai provider options: keys must be strings, got "
+                f"{describe_value(key)}.",
                 argument="provider_options",
             )
         expected = _OPTION_TYPES.get(key)
@@ -133,7 +135,7 @@ def parse_provider_options(provider_options: object) -> dict[str, Any]:
             names = " or ".join(kind.__name__ for kind in expected)
             raise InvalidArgumentError(
                 f"invalid togetherai provider options: {key!r} must be {names} or None, got "
-                f"{value!r}.",
+                f"{describe_value(value)}.",
                 argument="provider_options",
             )
     try:
@@ -787,12 +789,12 @@ class TogetherAIProvider:
         if not isinstance(model_id, str) or not model_id.strip():
             raise InvalidArgumentError(
                 f"model_id must be a non-empty string such as "
-                f"'black-forest-labs/FLUX.1-schnell', got {model_id!r}.",
+                f"'black-forest-labs/FLUX.1-schnell', got {describe_value(model_id)}.",
                 argument="model_id",
             )
         if not isinstance(send_unsupported, bool):
             raise InvalidArgumentError(
-                f"send_unsupported must be True or False, got {send_unsupported!r}.",
+                f"send_unsupported must be True or False, got {describe_value(send_unsupported)}.",
                 argument="send_unsupported",
             )
         return TogetherAIImageModel(model_id, self._connection, send_unsupported=send_unsupported)

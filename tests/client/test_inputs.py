@@ -6,6 +6,7 @@ import base64
 import io
 import re
 import string
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from together_image import (
     ImagePrompt,
     InvalidArgumentError,
     InvalidDataContentError,
+    create_togetherai,
 )
+from together_image._config import validate_timeout
 from together_image._inputs import (
     normalize_image_input,
     normalize_prompt,
@@ -28,6 +31,7 @@ from together_image._inputs import (
     validate_seed,
 )
 from together_image._media import detect_media_type, parse_data_url, to_data_url
+from together_image._provider import parse_provider_options
 
 from ._support import JPEG, JPEG_B64, PNG, PNG_B64
 
@@ -491,3 +495,32 @@ def test_numbers_are_quoted_up_to_eighteen_digits() -> None:
     assert _message("size", 10**18 - 1).endswith(f", got {10**18 - 1}.")
     assert _message("size", 10**18).endswith(", got int.")
     assert _message("size", -(10**18)).endswith(", got int.")
+
+
+class _Unprintable:
+    """An argument whose repr would name its address."""
+
+
+def _argument_errors(value: object) -> list[str]:
+    """The messages every client-side argument check gives ``value`` where a type is expected."""
+    provider = create_togetherai(api_key="k")
+    calls: list[Callable[[], object]] = [
+        lambda: validate_timeout(value),
+        lambda: parse_provider_options({"togetherai": {value: 1}}),  # type: ignore[dict-item]
+        lambda: parse_provider_options({"togetherai": {"steps": value}}),
+        lambda: provider.image(value),  # type: ignore[arg-type]
+        lambda: provider.image("m", send_unsupported=value),  # type: ignore[arg-type]
+    ]
+    messages = []
+    for call in calls:
+        with pytest.raises(InvalidArgumentError) as raised:
+            call()
+        messages.append(str(raised.value))
+    return messages
+
+
+@pytest.mark.parametrize("value", [_Unprintable(), frozenset({1}), (1, 2)], ids=type)
+def test_timeouts_options_and_model_arguments_name_a_wrong_value_by_its_type(value: object) -> None:
+    for message in _argument_errors(value):
+        assert " at 0x" not in message
+        assert message.endswith(f", got {type(value).__name__}.")
